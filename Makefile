@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# vsockscope — see README.md. Quiet unless V=1.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+CC ?= gcc
+VERSION := 0.1
+
+Q := @
+ifeq ($(V),1)
+Q :=
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Ilib -DVS_VERSION='"$(VERSION)"' \
+	-D_GNU_SOURCE -MMD -MP
+LDLIBS := -lm
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libvsockscope.a
+
+TOOLS := vsock-report
+TOOL_BINS := $(TOOLS:%=$(BUILD)/%)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# the same unit tests under AddressSanitizer and UndefinedBehaviorSanitizer
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/san/%)
+
+# Debian packages the build and the tests need (make deps installs them)
+DEB_PKGS := gcc make libc6-dev clang llvm libclang-rt-14-dev jq tmux expect \
+	qemu-system-x86 busybox-static cpio xz-utils zstd
+
+.DELETE_ON_ERROR:
+.PHONY: all deps check demo bench install clean unit fuzz
+
+all: $(LIB) $(TOOL_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/vsock-report: $(BUILD)/tools/vsock-report/main.o $(LIB)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/san/%: tests/unit/%.c $(LIB_SRCS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  ASAN    $@")
+	$(Q)$(CC) -std=gnu11 $(WARN) $(SAN_FLAGS) -Ilib -Itests/unit -D_GNU_SOURCE \
+		-o $@ $< $(LIB_SRCS) $(LDLIBS)
+
+$(BUILD)/gentrace: tests/bench/gentrace.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -o $@ $<
+
+$(BUILD)/maxrss: tests/bench/maxrss.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -o $@ $<
+
+# Installs what the build and every test tier need; does nothing when all
+# of it is there already.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS   $$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install:$$missing" >&2; exit 1; fi; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+unit: $(UNIT_BINS) $(SAN_BINS)
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all unit $(BUILD)/gentrace
+	$(Q)tests/run.sh $(BUILD)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/demo.sh $(BUILD)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/gentrace $(BUILD)/maxrss
+	$(Q)tests/bench/report-bench.sh $(BUILD)
+
+fuzz: all
+	$(Q)tests/fuzz/run-fuzz.sh $(BUILD) $${FUZZ_SECONDS:-60}
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0755 $(TOOL_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/tools/vsock-report/main.d

@@ -1,0 +1,918 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Packet matching and the clock model.
+ *
+ * Matching: per directed 4-tuple, sent packets wait for their receive. A
+ * receive takes, among the waiting sends with the same op and length, the
+ * one whose latency is closest to the latency seen so far (the oldest while
+ * none is known): a lost packet then stays waiting and expires, instead of
+ * shifting every later pair by one.
+ *
+ * Clocks: a matched pair x→y says  off_y >= tx_x - rx_y,  a pair y→x says
+ * off_y <= rx_x - tx_y (NTP's idea). A first estimate aligns each flow's
+ * packets by order and takes the densest cluster of candidate offsets; the
+ * matcher then pairs packets on that estimate; the pairs give the bounds,
+ * a drift from the first and second halves, and the uncertainty.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "correlate.h"
+
+int64_t vs_clock_to_ref(const struct vs_clock *c, uint64_t local)
+{
+	double d = 0;
+
+	/* a clock running fast by r: ref advances (1 - r) per local unit */
+	if (c->drift_ppm != 0)
+		d = -c->drift_ppm * 1e-6 * ((double)local - (double)c->anchor);
+	return (int64_t)local + c->offset_ns + (int64_t)llround(d);
+}
+
+uint64_t vs_clock_to_local(const struct vs_clock *c, uint64_t ref)
+{
+	/* invert ref = local + off + k (local - anchor) */
+	double k = -c->drift_ppm * 1e-6;
+	double l = ((double)ref - (double)c->offset_ns +
+		    k * (double)c->anchor) /
+		   (1 + k);
+
+	return l < 0 ? 0 : (uint64_t)llround(l);
+}
+
+/* ---- matcher ---- */
+
+struct ment {
+	struct vs_pkt_rec r;
+	uint64_t deadline;
+	struct ment *prev, *next; /* in the tuple's list */
+	struct ment *fnext;	  /* in the expiry FIFO */
+	struct mq *q;
+	bool done;
+	bool in_fifo;
+};
+
+struct mq {
+	struct vs_tuple t;
+	struct ment *tx_head, *tx_tail;
+	struct ment *rx_head, *rx_tail;
+	struct mq *chain;
+};
+
+struct fifo {
+	struct ment *head, *tail;
+};
+
+struct vs_matcher {
+	uint64_t window;
+	uint64_t tol;
+	vs_match_fn fn;
+	void *ctx;
+	struct mq **buckets;
+	unsigned int nbuckets;
+	unsigned int nq;
+	struct fifo txf, rxf;
+	uint64_t pending;
+	bool have_lat;
+	double lat; /* running latency estimate, ns */
+};
+
+static unsigned int tuple_hash(const struct vs_tuple *t)
+{
+	uint64_t h = t->src_cid * 0x9e3779b97f4a7c15ull;
+
+	h ^= ((uint64_t)t->src_port << 32 | t->dst_port) +
+	     0x7f4a7c159e3779b9ull + (h << 6) + (h >> 2);
+	h ^= t->dst_cid * 0xc2b2ae3d27d4eb4full;
+	h ^= h >> 29;
+	return (unsigned int)(h * 0x94d049bb133111ebull >> 32);
+}
+
+struct vs_matcher *vs_matcher_new(uint64_t window_ns, uint64_t tol_ns,
+				  vs_match_fn fn, void *ctx)
+{
+	struct vs_matcher *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->window = window_ns;
+	m->tol = tol_ns;
+	m->fn = fn;
+	m->ctx = ctx;
+	m->nbuckets = 256;
+	m->buckets = calloc(m->nbuckets, sizeof(*m->buckets));
+	if (!m->buckets) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+static struct mq *mq_get(struct vs_matcher *m, const struct vs_tuple *t)
+{
+	unsigned int h = tuple_hash(t) & (m->nbuckets - 1);
+	struct mq *q;
+
+	for (q = m->buckets[h]; q; q = q->chain)
+		if (vs_tuple_eq(&q->t, t))
+			return q;
+	if (m->nq >= m->nbuckets) {
+		unsigned int n = m->nbuckets * 2;
+		struct mq **b = calloc(n, sizeof(*b));
+
+		if (b) {
+			for (unsigned int i = 0; i < m->nbuckets; i++) {
+				while (m->buckets[i]) {
+					struct mq *x = m->buckets[i];
+					unsigned int k = tuple_hash(&x->t) &
+							 (n - 1);
+
+					m->buckets[i] = x->chain;
+					x->chain = b[k];
+					b[k] = x;
+				}
+			}
+			free(m->buckets);
+			m->buckets = b;
+			m->nbuckets = n;
+			h = tuple_hash(t) & (n - 1);
+		}
+	}
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	q->t = *t;
+	q->chain = m->buckets[h];
+	m->buckets[h] = q;
+	m->nq++;
+	return q;
+}
+
+static void list_del(struct ment **head, struct ment **tail, struct ment *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		*head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		*tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void list_add(struct ment **head, struct ment **tail, struct ment *e)
+{
+	e->prev = *tail;
+	e->next = NULL;
+	if (*tail)
+		(*tail)->next = e;
+	else
+		*head = e;
+	*tail = e;
+}
+
+static void fifo_push(struct fifo *f, struct ment *e)
+{
+	e->fnext = NULL;
+	e->in_fifo = true;
+	if (f->tail)
+		f->tail->fnext = e;
+	else
+		f->head = e;
+	f->tail = e;
+}
+
+/* an entry leaves its tuple list; freed now, or when its FIFO pops it */
+static void retire(struct vs_matcher *m, struct ment *e, bool tx)
+{
+	if (tx)
+		list_del(&e->q->tx_head, &e->q->tx_tail, e);
+	else
+		list_del(&e->q->rx_head, &e->q->rx_tail, e);
+	m->pending--;
+	e->done = true;
+	if (!e->in_fifo)
+		free(e);
+}
+
+static void learn_latency(struct vs_matcher *m, const struct vs_pkt_rec *tx,
+			  const struct vs_pkt_rec *rx)
+{
+	double l = (double)rx->ref - (double)tx->ref;
+
+	if (!m->have_lat) {
+		m->lat = l;
+		m->have_lat = true;
+	} else {
+		m->lat += (l - m->lat) / 16;
+	}
+}
+
+int vs_matcher_add(struct vs_matcher *m, const struct vs_pkt_rec *r)
+{
+	struct mq *q = mq_get(m, &r->t);
+	struct ment *e, *best = NULL;
+	double best_d = 0;
+
+	if (!q)
+		return -ENOMEM;
+	if (r->tx) {
+		/* a receive that the clock model put before its send */
+		for (e = q->rx_head; e; e = e->next) {
+			if (e->r.op == r->op && e->r.len == r->len &&
+			    e->r.system != r->system &&
+			    e->r.ref + m->tol >= r->ref) {
+				struct ment tmp = *e;
+
+				retire(m, e, false);
+				learn_latency(m, r, &tmp.r);
+				m->fn(m->ctx, r, &tmp.r);
+				return 0;
+			}
+		}
+	} else {
+		for (e = q->tx_head; e; e = e->next) {
+			double d;
+
+			if (e->r.op != r->op || e->r.len != r->len)
+				continue;
+			if (e->r.ref > r->ref + m->tol)
+				break;
+			/* loopback: send and receive on one system is fine */
+			if (!m->have_lat) {
+				best = e;
+				break;
+			}
+			d = fabs((double)r->ref - (double)e->r.ref - m->lat);
+			if (!best || d < best_d) {
+				best = e;
+				best_d = d;
+			}
+		}
+		if (best) {
+			struct ment tmp = *best;
+
+			retire(m, best, true);
+			learn_latency(m, &tmp.r, r);
+			m->fn(m->ctx, &tmp.r, r);
+			return 0;
+		}
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->r = *r;
+	e->q = q;
+	m->pending++;
+	if (r->tx) {
+		list_add(&q->tx_head, &q->tx_tail, e);
+		if (!r->unbounded) {
+			e->deadline = r->ref + m->window;
+			fifo_push(&m->txf, e);
+		}
+	} else {
+		list_add(&q->rx_head, &q->rx_tail, e);
+		e->deadline = r->ref + m->tol;
+		fifo_push(&m->rxf, e);
+	}
+	return 0;
+}
+
+static void expire(struct vs_matcher *m, struct fifo *f, bool tx, uint64_t now,
+		   bool all)
+{
+	while (f->head && (all || f->head->deadline < now)) {
+		struct ment *e = f->head;
+
+		f->head = e->fnext;
+		if (!f->head)
+			f->tail = NULL;
+		/* still in_fifo: retire() leaves the freeing to us */
+		if (e->done) {
+			free(e);
+			continue;
+		}
+		retire(m, e, tx);
+		if (tx)
+			m->fn(m->ctx, &e->r, NULL);
+		else
+			m->fn(m->ctx, NULL, &e->r);
+		free(e);
+	}
+}
+
+void vs_matcher_advance(struct vs_matcher *m, uint64_t now)
+{
+	expire(m, &m->txf, true, now, false);
+	expire(m, &m->rxf, false, now, false);
+}
+
+void vs_matcher_flush(struct vs_matcher *m)
+{
+	expire(m, &m->txf, true, 0, true);
+	expire(m, &m->rxf, false, 0, true);
+	/* unbounded sends, in each tuple's order */
+	for (unsigned int i = 0; i < m->nbuckets; i++) {
+		for (struct mq *q = m->buckets[i]; q; q = q->chain) {
+			while (q->tx_head) {
+				struct ment *e = q->tx_head;
+				struct vs_pkt_rec r = e->r;
+
+				retire(m, e, true);
+				m->fn(m->ctx, &r, NULL);
+			}
+		}
+	}
+}
+
+uint64_t vs_matcher_pending(const struct vs_matcher *m)
+{
+	return m->pending;
+}
+
+void vs_matcher_free(struct vs_matcher *m)
+{
+	if (!m)
+		return;
+	for (unsigned int i = 0; i < m->nbuckets; i++) {
+		struct mq *q = m->buckets[i];
+
+		while (q) {
+			struct mq *n = q->chain;
+			struct ment *e, *x;
+
+			for (e = q->tx_head; e; e = x) {
+				x = e->next;
+				if (!e->in_fifo)
+					free(e);
+				else
+					e->done = true;
+			}
+			for (e = q->rx_head; e; e = x) {
+				x = e->next;
+				e->done = true;
+			}
+			free(q);
+			q = n;
+		}
+	}
+	for (struct ment *e = m->txf.head, *x; e; e = x) {
+		x = e->fnext;
+		free(e);
+	}
+	for (struct ment *e = m->rxf.head, *x; e; e = x) {
+		x = e->fnext;
+		free(e);
+	}
+	free(m->buckets);
+	free(m);
+}
+
+/* ---- offset estimation ---- */
+
+#define CORR_MAX_RECS (2u << 20) /* per system: ~80 MiB at most */
+#define CORR_MAX_CIDS 16
+
+struct crec {
+	uint64_t local;
+	struct vs_tuple t;
+	uint32_t len;
+	uint16_t op;
+	uint8_t tx;
+};
+
+struct csys {
+	struct crec *v;
+	size_t n, cap;
+	bool truncated;
+	uint64_t cids[CORR_MAX_CIDS];
+	unsigned int ncids;
+};
+
+struct vs_corr {
+	unsigned int nsys;
+	struct csys sys[VS_MAX_SYSTEMS];
+};
+
+struct vs_corr *vs_corr_new(unsigned int nsys)
+{
+	struct vs_corr *c;
+
+	if (nsys > VS_MAX_SYSTEMS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c)
+		c->nsys = nsys;
+	return c;
+}
+
+void vs_corr_free(struct vs_corr *c)
+{
+	if (!c)
+		return;
+	for (unsigned int i = 0; i < c->nsys; i++)
+		free(c->sys[i].v);
+	free(c);
+}
+
+static void own(struct csys *s, uint64_t cid)
+{
+	for (unsigned int i = 0; i < s->ncids; i++)
+		if (s->cids[i] == cid)
+			return;
+	if (s->ncids < CORR_MAX_CIDS)
+		s->cids[s->ncids++] = cid;
+}
+
+bool vs_corr_owns(const struct vs_corr *c, unsigned int sys, uint64_t cid)
+{
+	const struct csys *s = &c->sys[sys];
+
+	for (unsigned int i = 0; i < s->ncids; i++)
+		if (s->cids[i] == cid)
+			return true;
+	return false;
+}
+
+unsigned int vs_corr_cids(const struct vs_corr *c, unsigned int sys,
+			  const uint64_t **cids)
+{
+	*cids = c->sys[sys].cids;
+	return c->sys[sys].ncids;
+}
+
+int vs_corr_add(struct vs_corr *c, const struct vs_event *ev)
+{
+	struct csys *s;
+	struct crec *r;
+
+	if (!vs_event_is_pkt(ev) || ev->system >= c->nsys)
+		return 0;
+	s = &c->sys[ev->system];
+	own(s, ev->kind == VS_EV_PKT_TX ? ev->pkt.src_cid : ev->pkt.dst_cid);
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 4096;
+
+		if (s->n >= CORR_MAX_RECS) {
+			s->truncated = true;
+			return 0;
+		}
+		r = realloc(s->v, cap * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		s->v = r;
+		s->cap = cap;
+	}
+	r = &s->v[s->n++];
+	r->local = ev->ts_ns;
+	r->t = vs_tuple_of(&ev->pkt);
+	r->len = ev->pkt.len;
+	r->op = ev->pkt.op;
+	r->tx = ev->kind == VS_EV_PKT_TX;
+	return 0;
+}
+
+/* one record in a pair's candidate search */
+struct cand_rec {
+	uint64_t key;
+	uint64_t local;
+	uint8_t role; /* 0 x sends, 1 y receives, 2 y sends, 3 x receives */
+};
+
+static int cmp_cand(const void *a, const void *b)
+{
+	const struct cand_rec *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->role != y->role)
+		return x->role < y->role ? -1 : 1;
+	return x->local < y->local ? -1 : x->local > y->local;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t rec_key(const struct crec *r)
+{
+	struct vs_tuple t = r->t;
+	uint64_t h = tuple_hash(&t);
+
+	return (h << 32) ^ ((uint64_t)r->op << 24) ^ r->len ^
+	       (t.src_port * 0x9e3779b1ull << 20);
+}
+
+struct vec {
+	int64_t *v;
+	size_t n, cap;
+};
+
+static int vec_push(struct vec *v, int64_t x)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 1024;
+		int64_t *p = realloc(v->v, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		v->v = p;
+		v->cap = cap;
+	}
+	v->v[v->n++] = x;
+	return 0;
+}
+
+/* does record r of system s travel between x and y? role or -1 */
+static int role_of(const struct vs_corr *c, unsigned int s, unsigned int x,
+		   unsigned int y, const struct crec *r)
+{
+	unsigned int other = s == x ? y : x;
+
+	if (r->tx && vs_corr_owns(c, other, r->t.dst_cid))
+		return s == x ? 0 : 2;
+	if (!r->tx && vs_corr_owns(c, other, r->t.src_cid))
+		return s == x ? 3 : 1;
+	return -1;
+}
+
+/* candidate offsets (of y against x) by aligning each key's packets */
+static int candidates(struct vs_corr *c, unsigned int x, unsigned int y,
+		      struct vec *out)
+{
+	struct cand_rec *a;
+	size_t n = 0, cap = c->sys[x].n + c->sys[y].n;
+	int err = 0;
+
+	a = malloc((cap ? cap : 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	for (unsigned int k = 0; k < 2; k++) {
+		unsigned int s = k ? y : x;
+
+		for (size_t i = 0; i < c->sys[s].n; i++) {
+			const struct crec *r = &c->sys[s].v[i];
+			int role = role_of(c, s, x, y, r);
+
+			if (role < 0)
+				continue;
+			a[n].key = rec_key(r);
+			a[n].local = r->local;
+			a[n].role = (uint8_t)role;
+			n++;
+		}
+	}
+	qsort(a, n, sizeof(*a), cmp_cand);
+	for (size_t i = 0; i < n && !err;) {
+		size_t j = i, rs[5];
+
+		/* [rs[role], rs[role+1]) holds the records of each role */
+		for (unsigned int role = 0; role < 4; role++) {
+			rs[role] = j;
+			while (j < n && a[j].key == a[i].key &&
+			       a[j].role == role)
+				j++;
+		}
+		rs[4] = j;
+		while (j < n && a[j].key == a[i].key)
+			j++;
+		for (unsigned int dir = 0; dir < 2 && !err; dir++) {
+			size_t s0 = rs[dir * 2], s1 = rs[dir * 2 + 1];
+			size_t r0 = rs[dir * 2 + 1], r1 = rs[dir * 2 + 2];
+			size_t ns = s1 - s0, nr = r1 - r0, m, q;
+
+			m = ns < nr ? ns : nr;
+			if (m > 64)
+				m = 64; /* enough to vote; bounds come later */
+			for (q = 0; q < m && !err; q++) {
+				/* aligned from the start, and from the end */
+				int64_t d1 = (int64_t)a[s0 + q].local -
+					     (int64_t)a[r0 + q].local;
+				int64_t d2 = (int64_t)a[s1 - 1 - q].local -
+					     (int64_t)a[r1 - 1 - q].local;
+
+				/* x sends: off >= tx - rx; y sends: off <=
+				 * rx - tx; both near the true offset */
+				err = vec_push(out, dir ? -d1 : d1);
+				if (!err && ns != nr)
+					err = vec_push(out, dir ? -d2 : d2);
+			}
+		}
+		i = j;
+	}
+	free(a);
+	return err;
+}
+
+struct pair_ctx {
+	unsigned int x, y;
+	struct vec lo_t, lo_v; /* off >= v, at time t */
+	struct vec hi_t, hi_v; /* off <= v */
+	int err;
+};
+
+static void on_pair(void *ctx, const struct vs_pkt_rec *tx,
+		    const struct vs_pkt_rec *rx)
+{
+	struct pair_ctx *p = ctx;
+
+	if (!tx || !rx || p->err)
+		return;
+	if (tx->system == p->x) {
+		p->err = vec_push(&p->lo_t, (int64_t)tx->local);
+		if (!p->err)
+			p->err = vec_push(&p->lo_v, (int64_t)tx->local -
+							    (int64_t)rx->local);
+	} else {
+		p->err = vec_push(&p->hi_t, (int64_t)rx->local);
+		if (!p->err)
+			p->err = vec_push(&p->hi_v, (int64_t)rx->local -
+							    (int64_t)tx->local);
+	}
+}
+
+static int cmp_rec_ref(const void *a, const void *b)
+{
+	const struct vs_pkt_rec *x = a, *y = b;
+
+	return x->ref < y->ref ? -1 : x->ref > y->ref;
+}
+
+/* match x and y on offset @off; fills p with the bounds of the pairs */
+static int match_pair(struct vs_corr *c, unsigned int x, unsigned int y,
+		      int64_t off, uint64_t tol, uint64_t window,
+		      struct pair_ctx *p)
+{
+	struct vs_pkt_rec *v;
+	struct vs_matcher *m;
+	size_t n = 0;
+	int err = 0;
+
+	v = malloc((c->sys[x].n + c->sys[y].n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (unsigned int k = 0; k < 2; k++) {
+		unsigned int s = k ? y : x;
+
+		for (size_t i = 0; i < c->sys[s].n; i++) {
+			const struct crec *r = &c->sys[s].v[i];
+			int64_t ref = (int64_t)r->local + (k ? off : 0);
+
+			if (role_of(c, s, x, y, r) < 0 || ref < 0)
+				continue;
+			memset(&v[n], 0, sizeof(v[n]));
+			v[n].ref = (uint64_t)ref;
+			v[n].local = r->local;
+			v[n].t = r->t;
+			v[n].len = r->len;
+			v[n].op = r->op;
+			v[n].system = (uint16_t)s;
+			v[n].tx = r->tx;
+			n++;
+		}
+	}
+	qsort(v, n, sizeof(*v), cmp_rec_ref);
+	m = vs_matcher_new(window, tol, on_pair, p);
+	if (!m) {
+		free(v);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		vs_matcher_advance(m, v[i].ref);
+		err = vs_matcher_add(m, &v[i]);
+	}
+	vs_matcher_flush(m);
+	vs_matcher_free(m);
+	free(v);
+	return err ? err : p->err;
+}
+
+static void pair_reset(struct pair_ctx *p)
+{
+	free(p->lo_t.v);
+	free(p->lo_v.v);
+	free(p->hi_t.v);
+	free(p->hi_v.v);
+	memset(&p->lo_t, 0, 4 * sizeof(struct vec));
+	p->err = 0;
+}
+
+/* the bound at the edge of a half: max of lows / min of highs in [t0,t1) */
+static bool half_bound(const struct vec *t, const struct vec *v, int64_t t0,
+		       int64_t t1, bool low, double *val, double *at)
+{
+	bool found = false;
+	int64_t best = 0, bt = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->v[i] < t0 || t->v[i] >= t1)
+			continue;
+		if (!found || (low ? v->v[i] > best : v->v[i] < best)) {
+			best = v->v[i];
+			bt = t->v[i];
+			found = true;
+		}
+	}
+	*val = (double)best;
+	*at = (double)bt;
+	return found;
+}
+
+/*
+ * From pairs to a clock: drift from the two halves when the capture is long
+ * enough and both halves are bounded from both sides, then the offset at
+ * the anchor as the middle of the tightest bounds.
+ */
+static void fit_clock(struct pair_ctx *p, struct vs_clock *ck)
+{
+	int64_t tmin = INT64_MAX, tmax = INT64_MIN, tmid;
+	double lo = -INFINITY, hi = INFINITY, k = 0;
+	struct vec *tv[2] = { &p->lo_t, &p->hi_t };
+
+	for (unsigned int s = 0; s < 2; s++) {
+		for (size_t i = 0; i < tv[s]->n; i++) {
+			if (tv[s]->v[i] < tmin)
+				tmin = tv[s]->v[i];
+			if (tv[s]->v[i] > tmax)
+				tmax = tv[s]->v[i];
+		}
+	}
+	tmid = tmin + (tmax - tmin) / 2;
+	if (tmax - tmin >= 10000000000ll && p->lo_t.n && p->hi_t.n) {
+		double l1, l2, h1, h2, lt1, lt2, ht1, ht2;
+
+		if (half_bound(&p->lo_t, &p->lo_v, tmin, tmid, true, &l1,
+			       &lt1) &&
+		    half_bound(&p->lo_t, &p->lo_v, tmid, tmax + 1, true, &l2,
+			       &lt2) &&
+		    half_bound(&p->hi_t, &p->hi_v, tmin, tmid, false, &h1,
+			       &ht1) &&
+		    half_bound(&p->hi_t, &p->hi_v, tmid, tmax + 1, false, &h2,
+			       &ht2)) {
+			double m1 = (l1 + h1) / 2, m2 = (l2 + h2) / 2;
+			double t1 = (lt1 + ht1) / 2, t2 = (lt2 + ht2) / 2;
+
+			if (t2 > t1)
+				k = (m2 - m1) / (t2 - t1);
+		}
+	}
+	/* residual bounds at the anchor, drift taken out */
+	for (size_t i = 0; i < p->lo_v.n; i++) {
+		double v = (double)p->lo_v.v[i] -
+			   k * ((double)p->lo_t.v[i] - (double)tmin);
+
+		if (v > lo)
+			lo = v;
+	}
+	for (size_t i = 0; i < p->hi_v.n; i++) {
+		double v = (double)p->hi_v.v[i] -
+			   k * ((double)p->hi_t.v[i] - (double)tmin);
+
+		if (v < hi)
+			hi = v;
+	}
+	ck->known = true;
+	ck->pairs = p->lo_v.n + p->hi_v.n;
+	/*
+	 * The pairs' times are on the reference clock's side for lows and
+	 * highs alike (x's local times, x being the reference), so the
+	 * drift is per reference nanosecond; the anchor is where it is 0.
+	 */
+	ck->drift_ppm = -k * 1e6;
+	if (p->lo_v.n && p->hi_v.n) {
+		ck->offset_ns = (int64_t)llround((lo + hi) / 2);
+		ck->has_uncertainty = true;
+		ck->uncertainty_ns = (uint64_t)llround(fabs(hi - lo) / 2);
+		snprintf(ck->note, sizeof(ck->note),
+			 "%" PRIu64 " packet pairs in both directions%s",
+			 ck->pairs, lo > hi ? " (bounds disagree)" : "");
+	} else if (p->lo_v.n) {
+		ck->offset_ns = (int64_t)llround(lo);
+		snprintf(ck->note, sizeof(ck->note),
+			 "%" PRIu64
+			 " pairs, one direction only: a lower bound",
+			 ck->pairs);
+	} else {
+		ck->offset_ns = (int64_t)llround(hi);
+		snprintf(ck->note, sizeof(ck->note),
+			 "%" PRIu64
+			 " pairs, one direction only: an upper bound",
+			 ck->pairs);
+	}
+	/* off(t) = off0 + k (t - tmin) in x's time = y's time + off0 */
+	ck->anchor = tmin - ck->offset_ns;
+}
+
+/*
+ * Clock of y against x: off such that x_time = y_time + off. The drift
+ * found is in x's time; converted to y's local time it differs by a
+ * negligible second-order term.
+ */
+static int estimate_pair(struct vs_corr *c, unsigned int x, unsigned int y,
+			 uint64_t max_lat, struct vs_clock *ck)
+{
+	struct vec cand = { 0 };
+	struct pair_ctx p = { .x = x, .y = y };
+	size_t best = 0, bi = 0;
+	int64_t rough;
+	int err;
+
+	memset(ck, 0, sizeof(*ck));
+	err = candidates(c, x, y, &cand);
+	if (err || !cand.n) {
+		free(cand.v);
+		return err;
+	}
+	qsort(cand.v, cand.n, sizeof(*cand.v), cmp_i64);
+	for (size_t i = 0, j = 0; i < cand.n; i++) {
+		while (cand.v[i] - cand.v[j] > (int64_t)max_lat)
+			j++;
+		if (i - j + 1 > best) {
+			best = i - j + 1;
+			bi = j;
+		}
+	}
+	rough = cand.v[bi + best / 2];
+	free(cand.v);
+
+	/* pair on the rough offset, then again on the refined one */
+	err = match_pair(c, x, y, rough, max_lat, max_lat, &p);
+	if (err)
+		goto out;
+	if (!p.lo_v.n && !p.hi_v.n)
+		goto out;
+	fit_clock(&p, ck);
+	if (ck->has_uncertainty) {
+		int64_t off = ck->offset_ns;
+		uint64_t tol = ck->uncertainty_ns * 2 + 1000000;
+
+		pair_reset(&p);
+		err = match_pair(c, x, y, off, tol, max_lat, &p);
+		if (err)
+			goto out;
+		if (p.lo_v.n || p.hi_v.n)
+			fit_clock(&p, ck);
+	}
+out:
+	pair_reset(&p);
+	return err;
+}
+
+int vs_corr_estimate(struct vs_corr *c, struct vs_clock *clocks,
+		     uint64_t max_latency_ns)
+{
+	int err;
+
+	memset(clocks, 0, c->nsys * sizeof(*clocks));
+	clocks[0].known = true;
+	clocks[0].has_uncertainty = true;
+	snprintf(clocks[0].note, sizeof(clocks[0].note), "reference clock");
+	for (unsigned int y = 1; y < c->nsys; y++) {
+		err = estimate_pair(c, 0, y, max_latency_ns, &clocks[y]);
+		if (err)
+			return err;
+	}
+	/* systems that share no traffic with the reference: through others */
+	for (unsigned int y = 1; y < c->nsys; y++) {
+		if (clocks[y].known)
+			continue;
+		for (unsigned int x = 1; x < c->nsys; x++) {
+			struct vs_clock ck;
+
+			if (x == y || !clocks[x].known)
+				continue;
+			err = estimate_pair(c, x, y, max_latency_ns, &ck);
+			if (err)
+				return err;
+			if (!ck.known)
+				continue;
+			ck.offset_ns += clocks[x].offset_ns;
+			ck.drift_ppm += clocks[x].drift_ppm;
+			if (ck.has_uncertainty && clocks[x].has_uncertainty)
+				ck.uncertainty_ns += clocks[x].uncertainty_ns;
+			else
+				ck.has_uncertainty = false;
+			clocks[y] = ck;
+			break;
+		}
+	}
+	for (unsigned int y = 1; y < c->nsys; y++) {
+		if (!clocks[y].known)
+			snprintf(clocks[y].note, sizeof(clocks[y].note),
+				 "no packet of one capture matched the other");
+		else if (c->sys[y].truncated || c->sys[0].truncated)
+			strncat(clocks[y].note, " (first 2M packets)",
+				sizeof(clocks[y].note) -
+					strlen(clocks[y].note) - 1);
+	}
+	return 0;
+}

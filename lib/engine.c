@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The analysis engine: events in, flows and findings out. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "detect.h"
+#include "engine.h"
+
+void vs_options_default(struct vs_options *opt)
+{
+	memset(opt, 0, sizeof(*opt));
+	opt->stall_ns = 100000000ull;
+	opt->irq_timeout_ns = 100000000ull;
+}
+
+static int parse_end(const char *s, const char *e, uint64_t *cid,
+		     uint32_t *port, bool *any)
+{
+	char buf[64], *colon, *end;
+	unsigned long long v;
+
+	if (e - s <= 0 || e - s >= (long)sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, (size_t)(e - s));
+	buf[e - s] = '\0';
+	colon = strchr(buf, ':');
+	if (colon)
+		*colon = '\0';
+	errno = 0;
+	v = strtoull(buf, &end, 10);
+	if (errno || end == buf || *end)
+		return -EINVAL;
+	*cid = v;
+	*any = !colon;
+	if (colon) {
+		errno = 0;
+		v = strtoull(colon + 1, &end, 10);
+		if (errno || end == colon + 1 || *end || v > UINT32_MAX)
+			return -EINVAL;
+		*port = (uint32_t)v;
+	}
+	return 0;
+}
+
+int vs_options_parse_flow(struct vs_options *opt, const char *s)
+{
+	const char *arrow = strstr(s, "->");
+	int err;
+
+	if (!arrow) {
+		err = parse_end(s, s + strlen(s), &opt->f_cid[0],
+				&opt->f_port[0], &opt->f_any_port[0]);
+		opt->filter_pair = false;
+	} else {
+		err = parse_end(s, arrow, &opt->f_cid[0], &opt->f_port[0],
+				&opt->f_any_port[0]);
+		if (!err)
+			err = parse_end(arrow + 2, arrow + strlen(arrow),
+					&opt->f_cid[1], &opt->f_port[1],
+					&opt->f_any_port[1]);
+		opt->filter_pair = true;
+	}
+	if (!err)
+		opt->has_flow_filter = true;
+	return err;
+}
+
+static bool end_match(const struct vs_options *o, unsigned int i,
+		      uint64_t cid, uint32_t port)
+{
+	return o->f_cid[i] == cid && (o->f_any_port[i] || o->f_port[i] == port);
+}
+
+static bool flow_wanted(const struct vs_options *o, const struct vs_pkt *p)
+{
+	if (!o->has_flow_filter)
+		return true;
+	if (!o->filter_pair)
+		return end_match(o, 0, p->src_cid, p->src_port) ||
+		       end_match(o, 0, p->dst_cid, p->dst_port);
+	return (end_match(o, 0, p->src_cid, p->src_port) &&
+		end_match(o, 1, p->dst_cid, p->dst_port)) ||
+	       (end_match(o, 1, p->src_cid, p->src_port) &&
+		end_match(o, 0, p->dst_cid, p->dst_port));
+}
+
+struct vs_engine *vs_engine_new(const struct vs_options *opt,
+				unsigned int nsys, const char *const *names)
+{
+	struct vs_engine *e;
+
+	if (!nsys || nsys > VS_MAX_SYSTEMS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->opt = *opt;
+	e->nsys = nsys;
+	for (unsigned int i = 0; i < nsys; i++) {
+		snprintf(e->sys[i].name, sizeof(e->sys[i].name), "%s",
+			 names[i]);
+		e->sys[i].clock.known = i == 0;
+		e->sys[i].clock.has_uncertainty = i == 0;
+	}
+	e->flows = vs_flow_table_new();
+	if (!e->flows || vs_alloc_failure_init(e) || vs_unanswered_init(e)) {
+		vs_engine_free(e);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return e;
+}
+
+void vs_engine_free(struct vs_engine *e)
+{
+	if (!e)
+		return;
+	vs_matcher_free(e->matcher);
+	vs_alloc_failure_free(e);
+	vs_unanswered_free(e);
+	vs_reset_free(e);
+	vs_lost_free(e);
+	vs_flow_table_free(e->flows);
+	vs_findings_free(&e->findings);
+	free(e);
+}
+
+void vs_engine_set_clock(struct vs_engine *e, unsigned int sys,
+			 const struct vs_clock *c)
+{
+	e->sys[sys].clock = *c;
+}
+
+void vs_engine_add_cid(struct vs_engine *e, unsigned int sys, uint64_t cid)
+{
+	struct vs_system *s = &e->sys[sys];
+
+	for (unsigned int i = 0; i < s->ncids; i++)
+		if (s->cids[i] == cid)
+			return;
+	if (s->ncids < VS_MAX_OWNED_CIDS)
+		s->cids[s->ncids++] = cid;
+}
+
+void vs_engine_set_window(struct vs_engine *e, unsigned int sys,
+			  uint64_t first_local, uint64_t last_local)
+{
+	struct vs_system *s = &e->sys[sys];
+
+	s->has_window = true;
+	s->win_start = vs_engine_ref(e, sys, first_local);
+	s->win_end = vs_engine_ref(e, sys, last_local);
+}
+
+uint64_t vs_engine_ref(const struct vs_engine *e, unsigned int sys,
+		       uint64_t local)
+{
+	int64_t r = vs_clock_to_ref(&e->sys[sys].clock, local);
+
+	return r < 0 ? 0 : (uint64_t)r;
+}
+
+bool vs_engine_owns(const struct vs_engine *e, unsigned int sys, uint64_t cid)
+{
+	const struct vs_system *s = &e->sys[sys];
+
+	for (unsigned int i = 0; i < s->ncids; i++)
+		if (s->cids[i] == cid)
+			return true;
+	return false;
+}
+
+/* the system at the other end of a packet @sys handled, or -1 */
+static int peer_system(const struct vs_engine *e, unsigned int sys,
+		       uint64_t cid)
+{
+	for (unsigned int i = 0; i < e->nsys; i++)
+		if (i != sys && vs_engine_owns(e, i, cid))
+			return (int)i;
+	return vs_engine_owns(e, sys, cid) ? (int)sys : -1;
+}
+
+int vs_engine_owner(const struct vs_engine *e, uint64_t cid)
+{
+	for (unsigned int i = 0; i < e->nsys; i++)
+		if (vs_engine_owns(e, i, cid))
+			return (int)i;
+	return -1;
+}
+
+bool vs_engine_clocks_known(const struct vs_engine *e, unsigned int a,
+			    unsigned int b)
+{
+	return e->sys[a].clock.known && e->sys[b].clock.known;
+}
+
+bool vs_engine_answered(const struct vs_engine *e, unsigned int sys,
+			uint64_t from, uint64_t to)
+{
+	const struct vs_system *s = &e->sys[sys];
+	uint64_t n = s->act_n < VS_ACT_RING ? s->act_n : VS_ACT_RING;
+
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t t = s->act[(s->act_n - 1 - i) % VS_ACT_RING];
+
+		if (t > from && t <= to)
+			return true;
+		/* merged input is in time order, within a little */
+		if (t + 1000000 < from)
+			return false;
+	}
+	/* the ring was full of later activity: the system was busy */
+	return n == VS_ACT_RING;
+}
+
+static void activity(struct vs_engine *e, unsigned int sys, uint64_t ref)
+{
+	struct vs_system *s = &e->sys[sys];
+
+	s->act[s->act_n++ % VS_ACT_RING] = ref;
+}
+
+static void on_match(void *ctx, const struct vs_pkt_rec *tx,
+		     const struct vs_pkt_rec *rx)
+{
+	struct vs_engine *e = ctx;
+	struct vs_flow *f;
+
+	if (!tx)
+		return; /* a receive whose send was not captured */
+	f = vs_flow_get(e->flows, tx->system, &tx->t, false);
+	if (f) {
+		if (rx)
+			f->matched++;
+		else
+			f->unmatched++;
+	}
+	vs_lost_outcome(e, tx, rx);
+}
+
+static int start(struct vs_engine *e)
+{
+	uint64_t tol = 1000000; /* 1 ms at least */
+
+	for (unsigned int i = 1; i < e->nsys; i++) {
+		const struct vs_clock *c = &e->sys[i].clock;
+
+		if (c->known && c->has_uncertainty &&
+		    2 * c->uncertainty_ns + 1000000 > tol)
+			tol = 2 * c->uncertainty_ns + 1000000;
+	}
+	e->matcher = vs_matcher_new(e->opt.irq_timeout_ns + tol, tol,
+				    on_match, e);
+	if (!e->matcher)
+		return -ENOMEM;
+	e->started = true;
+	return 0;
+}
+
+static void match_add(struct vs_engine *e, const struct vs_event *ev,
+		      uint64_t ref)
+{
+	const struct vs_pkt *p = &ev->pkt;
+	bool tx = ev->kind == VS_EV_PKT_TX;
+	struct vs_pkt_rec r;
+	int peer;
+
+	peer = peer_system(e, ev->system, tx ? p->dst_cid : p->src_cid);
+	if (peer < 0)
+		return; /* the other end was not captured */
+	memset(&r, 0, sizeof(r));
+	r.ref = ref;
+	r.local = ev->ts_ns;
+	r.t = vs_tuple_of(p);
+	r.len = p->len;
+	r.op = p->op;
+	r.system = ev->system;
+	r.tx = tx;
+	r.unbounded = !vs_engine_clocks_known(e, ev->system, (unsigned)peer);
+	r.cpu = ev->cpu;
+	r.pid = ev->pid;
+	if (vs_matcher_add(e->matcher, &r) && !e->err)
+		e->err = ENOMEM;
+}
+
+static void on_pkt(struct vs_engine *e, const struct vs_event *ev,
+		   uint64_t ref)
+{
+	const struct vs_pkt *p = &ev->pkt;
+	struct vs_tuple t = vs_tuple_of(p), rt = vs_tuple_reverse(t);
+	struct vs_flow *f, *rev;
+	bool tx = ev->kind == VS_EV_PKT_TX;
+
+	vs_engine_add_cid(e, ev->system, tx ? p->src_cid : p->dst_cid);
+	f = vs_flow_get(e->flows, ev->system, &t, true);
+	rev = vs_flow_get(e->flows, ev->system, &rt, true);
+	if (!f || !rev) {
+		e->err = ENOMEM;
+		return;
+	}
+	if (!f->tx_pkts && !f->rx_pkts)
+		f->first_ts = ref;
+	f->last_ts = ref;
+	if (p->type)
+		f->type = p->type;
+	if (p->op == VS_OP_REQUEST || p->op == VS_OP_RESPONSE) {
+		vs_credit_start(&f->cr);
+		vs_credit_start(&rev->cr);
+	}
+	if (tx) {
+		f->tx_pkts++;
+		if (p->op == VS_OP_RW)
+			f->tx_bytes += p->len;
+		if (p->op < 32)
+			f->ops_tx |= 1u << p->op;
+		vs_credit_tx(&f->cr, p);
+		vs_credit_stall_check(e, f, ev, ref);
+	} else {
+		f->rx_pkts++;
+		if (p->op == VS_OP_RW)
+			f->rx_bytes += p->len;
+		if (p->op < 32)
+			f->ops_rx |= 1u << p->op;
+		activity(e, ev->system, ref);
+		/* the peer's advertisement: credit for our sends to it */
+		if ((ev->present & VS_HAS_BUF_ALLOC) &&
+		    (ev->present & VS_HAS_FWD_CNT))
+			vs_credit_adv(&rev->cr, p, ref);
+		vs_credit_stall_note_reverse(e, rev, ev);
+		vs_credit_stall_check(e, rev, ev, ref);
+	}
+	if (p->op == VS_OP_RST || p->op == VS_OP_SHUTDOWN ||
+	    p->op == VS_OP_REQUEST)
+		vs_reset_event(e, ev, ref, f);
+	match_add(e, ev, ref);
+}
+
+int vs_engine_feed(struct vs_engine *e, const struct vs_event *ev)
+{
+	uint64_t ref;
+	struct vs_system *s;
+	int err;
+
+	if (ev->system >= e->nsys)
+		return -EINVAL;
+	if (e->err)
+		return -e->err;
+	ref = vs_engine_ref(e, ev->system, ev->ts_ns);
+	if ((e->opt.has_since && ref < e->opt.since_ns) ||
+	    (e->opt.has_until && ref > e->opt.until_ns))
+		return 0;
+	if (vs_event_is_pkt(ev) && !flow_wanted(&e->opt, &ev->pkt))
+		return 0;
+	if (!e->started) {
+		err = start(e);
+		if (err)
+			return err;
+	}
+	if (ref > e->now) {
+		e->now = ref;
+		vs_matcher_advance(e->matcher, ref);
+		vs_alloc_failure_tick(e, ref);
+		vs_unanswered_tick(e, ref);
+	}
+	s = &e->sys[ev->system];
+	if (!s->any) {
+		s->first_local = ev->ts_ns;
+		s->any = true;
+	}
+	s->last_local = ev->ts_ns;
+	s->events++;
+	if (ev->kind < VS_EV__MAX)
+		s->per_kind[ev->kind]++;
+
+	switch (ev->kind) {
+	case VS_EV_PKT_TX:
+	case VS_EV_PKT_RX:
+		if (!(ev->present & VS_HAS_HDR))
+			break;
+		on_pkt(e, ev, ref);
+		vs_alloc_failure_event(e, ev, ref, NULL);
+		break;
+	case VS_EV_IRQ:
+	case VS_EV_VQ_IRQ:
+	case VS_EV_VQ_GET:
+	case VS_EV_MBOX_RX:
+		activity(e, ev->system, ref);
+		vs_unanswered_event(e, ev, ref);
+		break;
+	case VS_EV_VQ_KICK:
+	case VS_EV_MBOX_TX:
+		vs_unanswered_event(e, ev, ref);
+		break;
+	case VS_EV_ALLOC:
+		if (ev->alloc.failed)
+			s->alloc_failures++;
+		vs_alloc_failure_event(e, ev, ref, NULL);
+		break;
+	default:
+		break;
+	}
+	return e->err ? -e->err : 0;
+}
+
+int vs_engine_finish(struct vs_engine *e)
+{
+	int err = 0;
+
+	if (!e->started && (err = start(e)))
+		return err;
+	vs_matcher_flush(e->matcher);
+	err = vs_credit_stall_finish(e);
+	if (!err)
+		err = vs_alloc_failure_finish(e);
+	if (!err)
+		err = vs_unanswered_finish(e);
+	if (!err)
+		err = vs_reset_finish(e);
+	vs_findings_sort(&e->findings);
+	if (!err && e->err)
+		err = -e->err;
+	return err;
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The analysis engine: one time-ordered stream of events from one or more
+ * systems goes in; flows, credit, matched packets and findings come out.
+ * vsock-report feeds it from files, vsocktop from live captures: the same
+ * code decides what is a fault.
+ */
+#ifndef VS_ENGINE_H
+#define VS_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "correlate.h"
+#include "event.h"
+#include "finding.h"
+#include "flow.h"
+
+#define VS_SYSNAME_LEN 32
+#define VS_MAX_OWNED_CIDS 16
+#define VS_ACT_RING 4096 /* recent activity kept per system */
+
+struct vs_options {
+	uint64_t stall_ns;	 /* credit stall threshold (--stall-ms) */
+	uint64_t irq_timeout_ns; /* answer / delivery timeout */
+	bool has_since, has_until;
+	uint64_t since_ns, until_ns; /* reference clock */
+	/* --flow: CID[:PORT] or CID:PORT->CID:PORT, either direction */
+	bool has_flow_filter;
+	bool filter_pair; /* both ends given */
+	uint64_t f_cid[2];
+	uint32_t f_port[2];
+	bool f_any_port[2];
+};
+
+void vs_options_default(struct vs_options *opt);
+/* parse a --flow argument; 0 or -EINVAL */
+int vs_options_parse_flow(struct vs_options *opt, const char *s);
+
+struct vs_system {
+	char name[VS_SYSNAME_LEN];
+	struct vs_clock clock;
+	uint64_t events; /* after filters */
+	uint64_t first_local, last_local;
+	bool any;
+	uint64_t per_kind[VS_EV__MAX];
+	uint64_t alloc_failures;
+	uint64_t cids[VS_MAX_OWNED_CIDS]; /* CIDs it sends from / receives at */
+	unsigned int ncids;
+	/* capture window on the reference clock, known before the pass */
+	bool has_window;
+	uint64_t win_start, win_end;
+	/* recent "answers": irq, vq irq, mailbox receive, packet receive */
+	uint64_t act[VS_ACT_RING];
+	uint64_t act_n;
+};
+
+struct vs_engine {
+	struct vs_options opt;
+	unsigned int nsys;
+	struct vs_system sys[VS_MAX_SYSTEMS];
+	struct vs_flow_table *flows;
+	struct vs_findings findings;
+	struct vs_matcher *matcher;
+	uint64_t now; /* latest reference time fed */
+	bool started;
+	int err;      /* first internal error (ENOMEM) */
+	void *det[5]; /* detectors' own state */
+};
+
+struct vs_engine *vs_engine_new(const struct vs_options *opt,
+				unsigned int nsys, const char *const *names);
+void vs_engine_free(struct vs_engine *e);
+
+/*
+ * Before the first event: a system's clock, CIDs and capture window when
+ * known from an earlier pass (vs_corr). Without them the engine learns
+ * CIDs as it goes and treats the clock as the reference's.
+ */
+void vs_engine_set_clock(struct vs_engine *e, unsigned int sys,
+			 const struct vs_clock *c);
+void vs_engine_add_cid(struct vs_engine *e, unsigned int sys, uint64_t cid);
+void vs_engine_set_window(struct vs_engine *e, unsigned int sys,
+			  uint64_t first_local, uint64_t last_local);
+
+/* the reference time of a local timestamp of @sys */
+uint64_t vs_engine_ref(const struct vs_engine *e, unsigned int sys,
+		       uint64_t local);
+/*
+ * vs_engine_feed - one event (ev->system set, ev->ts_ns local); events of
+ * all systems must come in reference-time order. Returns 0 or -errno.
+ */
+int vs_engine_feed(struct vs_engine *e, const struct vs_event *ev);
+/* the end of input: open stalls, unanswered sends... become findings */
+int vs_engine_finish(struct vs_engine *e);
+
+bool vs_engine_owns(const struct vs_engine *e, unsigned int sys,
+		    uint64_t cid);
+/* a system that owns @cid other than... -1 if none */
+int vs_engine_owner(const struct vs_engine *e, uint64_t cid);
+/* did @sys show an answer (irq, receive) in (from, to], reference clock */
+bool vs_engine_answered(const struct vs_engine *e, unsigned int sys,
+			uint64_t from, uint64_t to);
+/* are times of @a and @b comparable (both clocks known)? */
+bool vs_engine_clocks_known(const struct vs_engine *e, unsigned int a,
+			    unsigned int b);
+
+#endif /* VS_ENGINE_H */

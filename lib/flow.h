@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The flow table: one entry per system, connection and direction, with
+ * traffic counters, connection state and the sender's view of credit
+ * (VIRTIO "Buffer Space Management"):
+ *
+ *   peer_free = peer_buf_alloc - (tx_cnt - peer_fwd_cnt)
+ */
+#ifndef VS_FLOW_H
+#define VS_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "event.h"
+
+struct vs_tuple {
+	uint64_t src_cid;
+	uint64_t dst_cid;
+	uint32_t src_port;
+	uint32_t dst_port;
+};
+
+static inline struct vs_tuple vs_tuple_of(const struct vs_pkt *p)
+{
+	struct vs_tuple t = { p->src_cid, p->dst_cid, p->src_port,
+			      p->dst_port };
+	return t;
+}
+
+static inline struct vs_tuple vs_tuple_reverse(struct vs_tuple t)
+{
+	struct vs_tuple r = { t.dst_cid, t.src_cid, t.dst_port, t.src_port };
+	return r;
+}
+
+static inline bool vs_tuple_eq(const struct vs_tuple *a,
+			       const struct vs_tuple *b)
+{
+	return a->src_cid == b->src_cid && a->dst_cid == b->dst_cid &&
+	       a->src_port == b->src_port && a->dst_port == b->dst_port;
+}
+
+/* "SRC_CID:SRC_PORT->DST_CID:DST_PORT" */
+#define VS_TUPLE_STRLEN 64
+char *vs_tuple_str(const struct vs_tuple *t, char *buf, unsigned int size);
+
+/* The sender's view of credit for one direction (on the sender's system). */
+struct vs_credit {
+	bool peer_known;      /* an advertisement was seen */
+	bool base_exact;      /* connection start seen: tx_cnt is absolute */
+	uint32_t peer_buf_alloc;
+	uint32_t peer_fwd_raw; /* last fwd_cnt as printed */
+	int64_t peer_fwd;      /* unwrapped fwd_cnt */
+	int64_t tx_seen;       /* RW payload bytes seen sent */
+	int64_t base;	       /* tx_cnt = base + tx_seen (a lower bound) */
+	uint32_t last_len;     /* the last RW payload length sent */
+	uint64_t adv_ts;       /* time of the last advertisement */
+};
+
+struct vs_stall; /* detect_credit.c */
+
+struct vs_flow {
+	struct vs_tuple t;
+	uint16_t system;
+	uint16_t type;	    /* STREAM/SEQPACKET, 0 until seen */
+	uint32_t ops_tx;    /* bit (1 << op) for ops this system sent */
+	uint32_t ops_rx;    /* ... and received, in this direction */
+	uint64_t tx_bytes;  /* RW payload, packets allocated (sent) */
+	uint64_t tx_pkts;
+	uint64_t rx_bytes;  /* RW payload, packets received */
+	uint64_t rx_pkts;
+	uint64_t first_ts;  /* reference clock */
+	uint64_t last_ts;
+	uint64_t matched;   /* packets matched to the other end */
+	uint64_t unmatched; /* packets sent whose receive never showed */
+	struct vs_credit cr;
+	int64_t min_free;   /* lowest peer_free seen, -1 if never known */
+	struct vs_stall *stall; /* open credit stall, if any */
+	uint64_t stalled_ns;	/* total time spent stalled */
+	struct vs_flow *next;	/* hash chain */
+	uint32_t index;		/* creation order */
+};
+
+struct vs_flow_table;
+
+struct vs_flow_table *vs_flow_table_new(void);
+void vs_flow_table_free(struct vs_flow_table *ft);
+/* returns the entry, creating it when @create; NULL on ENOMEM or absent */
+struct vs_flow *vs_flow_get(struct vs_flow_table *ft, unsigned int system,
+			    const struct vs_tuple *t, bool create);
+unsigned int vs_flow_count(const struct vs_flow_table *ft);
+/* entries in creation order; i < vs_flow_count() */
+struct vs_flow *vs_flow_at(const struct vs_flow_table *ft, unsigned int i);
+
+/*
+ * Credit bookkeeping, called by the engine for each packet:
+ * vs_credit_tx() on the sender's entry for a packet it sent,
+ * vs_credit_adv() on the sender's entry for a packet it received from the
+ * peer (the reverse direction), which carries the peer's buf_alloc/fwd_cnt.
+ */
+void vs_credit_tx(struct vs_credit *cr, const struct vs_pkt *p);
+void vs_credit_adv(struct vs_credit *cr, const struct vs_pkt *p,
+		   uint64_t ts);
+void vs_credit_start(struct vs_credit *cr); /* REQUEST/RESPONSE seen */
+/* peer_free now; INT64_MIN when no advertisement was seen yet */
+int64_t vs_credit_peer_free(const struct vs_credit *cr);
+
+/* connection state in words, from both directions' ops */
+const char *vs_flow_state(const struct vs_flow *f, const struct vs_flow *rev);
+
+#endif /* VS_FLOW_H */

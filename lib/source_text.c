@@ -1,0 +1,807 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tracefs text → events.
+ *
+ * A line is  [COMM-PID [(TGID)] [CPU] [FLAGS]] [TIMESTAMP:] [SYSTEM:]EVENT: ARGS
+ * as printed by `cat trace`, `trace_pipe` and `trace-cmd report`. This is
+ * the hot path of the offline analyzer: a cursor over [p, end) with no
+ * allocation, no sscanf and no read past end.
+ */
+#include <stdbool.h>
+#include <string.h>
+#include "source_text.h"
+
+struct cur {
+	const char *p;
+	const char *end;
+};
+
+static inline bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static inline int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* U+00A0 in UTF-8: text copied from web pages pads with it */
+static inline bool is_nbsp(const char *p, const char *end)
+{
+	return p + 1 < end && (unsigned char)p[0] == 0xc2 &&
+	       (unsigned char)p[1] == 0xa0;
+}
+
+static inline void skip_spaces(struct cur *c)
+{
+	for (;;) {
+		if (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
+			c->p++;
+		else if (is_nbsp(c->p, c->end))
+			c->p += 2;
+		else
+			break;
+	}
+}
+
+/* decimal, or 0x-prefixed hex; at least one digit; no overflow check
+ * beyond saturating (hostile input must not be UB) */
+static bool parse_u64(struct cur *c, uint64_t *out)
+{
+	const char *p = c->p;
+	uint64_t v = 0;
+
+	if (p + 1 < c->end && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		int d;
+
+		p += 2;
+		if (p >= c->end || hexval(*p) < 0)
+			return false;
+		while (p < c->end && (d = hexval(*p)) >= 0) {
+			v = v > (UINT64_MAX >> 4) ? UINT64_MAX : (v << 4) | d;
+			p++;
+		}
+	} else {
+		if (p >= c->end || !is_digit(*p))
+			return false;
+		while (p < c->end && is_digit(*p)) {
+			uint64_t d = (uint64_t)(*p - '0');
+
+			v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
+			p++;
+		}
+	}
+	c->p = p;
+	*out = v;
+	return true;
+}
+
+static bool parse_i64(struct cur *c, int64_t *out)
+{
+	bool neg = false;
+	uint64_t v;
+
+	if (c->p < c->end && *c->p == '-') {
+		neg = true;
+		c->p++;
+	}
+	if (!parse_u64(c, &v))
+		return false;
+	if (v > INT64_MAX)
+		v = INT64_MAX;
+	*out = neg ? -(int64_t)v : (int64_t)v;
+	return true;
+}
+
+static inline bool lit(struct cur *c, const char *s, size_t n)
+{
+	if ((size_t)(c->end - c->p) < n || memcmp(c->p, s, n))
+		return false;
+	c->p += n;
+	return true;
+}
+
+#define LIT(c, s) lit(c, s, sizeof(s) - 1)
+
+/* the token up to the next space (or end) */
+static inline void token(struct cur *c, const char **s, size_t *n)
+{
+	const char *p = c->p;
+
+	while (p < c->end && *p != ' ' && *p != '\t')
+		p++;
+	*s = c->p;
+	*n = (size_t)(p - c->p);
+	c->p = p;
+}
+
+static void copy_str(char *dst, size_t dstsz, const char *s, size_t n)
+{
+	if (n >= dstsz)
+		n = dstsz - 1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		dst[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+	}
+	dst[n] = '\0';
+}
+
+/* "SECONDS.FRACTION" (any number of fraction digits) or a bare counter */
+static bool parse_ts(struct cur *c, uint64_t *ns)
+{
+	uint64_t sec, frac = 0, scale = 1000000000ull;
+	const char *p;
+
+	if (!parse_u64(c, &sec))
+		return false;
+	if (c->p < c->end && *c->p == '.') {
+		c->p++;
+		p = c->p;
+		while (c->p < c->end && is_digit(*c->p)) {
+			if (c->p - p < 9) {
+				frac = frac * 10 + (uint64_t)(*c->p - '0');
+				scale /= 10;
+			}
+			c->p++;
+		}
+		if (c->p == p)
+			return false;
+		if (sec > UINT64_MAX / 1000000000ull)
+			return false;
+		*ns = sec * 1000000000ull + frac * scale;
+		return true;
+	}
+	*ns = sec; /* a raw counter clock (counter, x86-tsc...) */
+	return true;
+}
+
+/* "u32:u32" */
+static bool parse_addr(struct cur *c, uint64_t *cid, uint32_t *port)
+{
+	uint64_t v;
+
+	if (!parse_u64(c, cid) || !LIT(c, ":") || !parse_u64(c, &v) ||
+	    v > UINT32_MAX)
+		return false;
+	*port = (uint32_t)v;
+	return true;
+}
+
+static bool parse_sym(struct cur *c, int (*from_name)(const char *,
+						      unsigned int),
+		      uint16_t *out)
+{
+	const char *s;
+	size_t n;
+	int v;
+	uint64_t u;
+
+	if (c->p < c->end && is_digit(*c->p)) {
+		/* __print_symbolic prints unknown values as 0x.. */
+		if (!parse_u64(c, &u) || u > UINT16_MAX)
+			return false;
+		*out = (uint16_t)u;
+		return true;
+	}
+	token(c, &s, &n);
+	v = from_name(s, (unsigned int)n);
+	if (v < 0)
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+/*
+ * "%u:%u -> %u:%u len=%u type=%s op=%s flags=%#x" and, in any order after
+ * that, zcopy=, buf_alloc=, fwd_cnt= and keys a future kernel may add.
+ */
+static bool parse_pkt(struct cur *c, struct vs_event *ev)
+{
+	struct vs_pkt *k = &ev->pkt;
+	uint64_t v;
+
+	if (!parse_addr(c, &k->src_cid, &k->src_port) || !LIT(c, " -> ") ||
+	    !parse_addr(c, &k->dst_cid, &k->dst_port) || !LIT(c, " len=") ||
+	    !parse_u64(c, &v) || v > UINT32_MAX)
+		return false;
+	k->len = (uint32_t)v;
+	if (!LIT(c, " type=") || !parse_sym(c, vs_type_from_name, &k->type) ||
+	    !LIT(c, " op=") || !parse_sym(c, vs_op_from_name, &k->op) ||
+	    !LIT(c, " flags=") || !parse_u64(c, &v) || v > UINT32_MAX)
+		return false;
+	k->flags = (uint32_t)v;
+	ev->present |= VS_HAS_HDR;
+
+	for (;;) {
+		const char *s;
+		size_t n;
+
+		skip_spaces(c);
+		if (c->p >= c->end)
+			break;
+		if (LIT(c, "buf_alloc=")) {
+			if (!parse_u64(c, &v) || v > UINT32_MAX)
+				return false;
+			k->buf_alloc = (uint32_t)v;
+			ev->present |= VS_HAS_BUF_ALLOC;
+		} else if (LIT(c, "fwd_cnt=")) {
+			if (!parse_u64(c, &v) || v > UINT32_MAX)
+				return false;
+			k->fwd_cnt = (uint32_t)v;
+			ev->present |= VS_HAS_FWD_CNT;
+		} else if (LIT(c, "zcopy=")) {
+			token(c, &s, &n);
+			if (n == 4 && !memcmp(s, "true", 4))
+				k->zcopy = 1;
+			else if (n == 5 && !memcmp(s, "false", 5))
+				k->zcopy = 0;
+			else if (n == 1 && (*s == '0' || *s == '1'))
+				k->zcopy = (uint8_t)(*s - '0');
+			else
+				return false;
+			ev->present |= VS_HAS_ZCOPY;
+		} else {
+			/* an unknown key=value a newer kernel added */
+			token(c, &s, &n);
+			if (!memchr(s, '=', n))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* key=value pairs; calls back for each; value runs to the next space */
+struct kv {
+	const char *k;
+	size_t kn;
+	const char *v;
+	size_t vn;
+};
+
+static bool next_kv(struct cur *c, struct kv *kv)
+{
+	const char *s, *eq;
+	size_t n;
+
+	skip_spaces(c);
+	if (c->p >= c->end)
+		return false;
+	token(c, &s, &n);
+	eq = memchr(s, '=', n);
+	if (!eq) {
+		kv->k = s;
+		kv->kn = n;
+		kv->v = NULL;
+		kv->vn = 0;
+		return true;
+	}
+	kv->k = s;
+	kv->kn = (size_t)(eq - s);
+	kv->v = eq + 1;
+	kv->vn = n - kv->kn - 1;
+	return true;
+}
+
+static inline bool key_is(const struct kv *kv, const char *s, size_t n)
+{
+	return kv->kn == n && !memcmp(kv->k, s, n);
+}
+
+#define KEY(kv, s) key_is(kv, s, sizeof(s) - 1)
+
+static bool kv_u64(const struct kv *kv, uint64_t *out)
+{
+	struct cur c = { kv->v, kv->v + kv->vn };
+
+	return kv->v && parse_u64(&c, out) && c.p == c.end;
+}
+
+/* a %p value: NULL when "(null)", "0", all zeros; else any hex */
+static bool kv_ptr_null(const struct kv *kv, bool *is_null)
+{
+	size_t i;
+
+	if (!kv->v || !kv->vn)
+		return false;
+	if ((kv->vn == 6 && !memcmp(kv->v, "(null)", 6)) ||
+	    (kv->vn == 4 && !memcmp(kv->v, "NULL", 4))) {
+		*is_null = true;
+		return true;
+	}
+	i = (kv->vn > 2 && kv->v[0] == '0' && kv->v[1] == 'x') ? 2 : 0;
+	*is_null = true;
+	for (; i < kv->vn; i++) {
+		int d = hexval(kv->v[i]);
+
+		if (d < 0)
+			return false;
+		if (d)
+			*is_null = false;
+	}
+	return true;
+}
+
+/* a symbol ("fn+0x5c/0x1c0") as is; a bare address (old kernels' %lx) as
+ * 0x-hex */
+static void set_call_site(struct vs_alloc *a, const char *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && hexval(v[i]) >= 0; i++)
+		;
+	if (i == n && n >= 8) {
+		a->call_site[0] = '0';
+		a->call_site[1] = 'x';
+		copy_str(a->call_site + 2, sizeof(a->call_site) - 2, v, n);
+		return;
+	}
+	copy_str(a->call_site, sizeof(a->call_site), v, n);
+}
+
+/* kmalloc, kmalloc_node, kmem_cache_alloc, kmem_cache_alloc_node */
+static bool parse_kmalloc(struct cur *c, struct vs_event *ev)
+{
+	struct vs_alloc *a = &ev->alloc;
+	bool have_ptr = false, is_null = false;
+	struct kv kv;
+	uint64_t v;
+
+	a->source = VS_ALLOC_KMALLOC;
+	a->order = -1;
+	while (next_kv(c, &kv)) {
+		if (!kv.v)
+			return false;
+		if (KEY(&kv, "call_site")) {
+			set_call_site(a, kv.v, kv.vn);
+			ev->present |= VS_HAS_CALLSITE;
+		} else if (KEY(&kv, "ptr")) {
+			if (!kv_ptr_null(&kv, &is_null))
+				return false;
+			have_ptr = true;
+		} else if (KEY(&kv, "bytes_req")) {
+			if (!kv_u64(&kv, &v))
+				return false;
+			a->bytes_req = v;
+			ev->present |= VS_HAS_SIZE;
+		} else if (KEY(&kv, "bytes_alloc")) {
+			if (!kv_u64(&kv, &v))
+				return false;
+			a->bytes_alloc = v;
+		}
+	}
+	if (!have_ptr || !(ev->present & VS_HAS_SIZE))
+		return false;
+	a->failed = is_null;
+	return true;
+}
+
+static bool parse_page_alloc(struct cur *c, struct vs_event *ev)
+{
+	struct vs_alloc *a = &ev->alloc;
+	bool have_page = false, is_null = false;
+	struct kv kv;
+	int64_t order;
+
+	a->source = VS_ALLOC_PAGE;
+	a->order = -1;
+	while (next_kv(c, &kv)) {
+		if (!kv.v)
+			return false;
+		if (KEY(&kv, "page")) {
+			if (!kv_ptr_null(&kv, &is_null))
+				return false;
+			have_page = true;
+		} else if (KEY(&kv, "order")) {
+			struct cur oc = { kv.v, kv.v + kv.vn };
+
+			if (!parse_i64(&oc, &order) || oc.p != oc.end ||
+			    order < -1 || order > 64)
+				return false;
+			a->order = (int16_t)order;
+			ev->present |= VS_HAS_ORDER;
+		}
+	}
+	if (!have_page || !(ev->present & VS_HAS_ORDER))
+		return false;
+	a->failed = is_null;
+	if (a->order >= 0) {
+		a->bytes_req = 4096ull << a->order;
+		a->bytes_alloc = a->bytes_req;
+		ev->present |= VS_HAS_SIZE;
+	}
+	return true;
+}
+
+static bool parse_irq(struct cur *c, struct vs_event *ev, bool entry)
+{
+	int64_t irq;
+	const char *s;
+	size_t n;
+
+	if (!LIT(c, "irq=") || !parse_i64(c, &irq) || irq < INT32_MIN ||
+	    irq > INT32_MAX)
+		return false;
+	ev->irq.irq = (int32_t)irq;
+	ev->present |= VS_HAS_IRQ;
+	skip_spaces(c);
+	if (entry) {
+		if (!LIT(c, "name="))
+			return false;
+		/* the rest of the line: irq names may hold spaces */
+		n = (size_t)(c->end - c->p);
+		while (n && (c->p[n - 1] == ' ' || c->p[n - 1] == '\r'))
+			n--;
+		copy_str(ev->irq.name, sizeof(ev->irq.name), c->p, n);
+		return true;
+	}
+	if (!LIT(c, "ret="))
+		return false;
+	token(c, &s, &n);
+	if (n == 7 && !memcmp(s, "handled", 7))
+		ev->irq.ret = 1;
+	else if (n == 9 && !memcmp(s, "unhandled", 9))
+		ev->irq.ret = 0;
+	else
+		return false;
+	ev->present |= VS_HAS_RET;
+	return true;
+}
+
+static void parse_text(struct cur *c, struct vs_event *ev)
+{
+	size_t n = (size_t)(c->end - c->p);
+
+	while (n && (c->p[n - 1] == '\r' || c->p[n - 1] == ' '))
+		n--;
+	copy_str(ev->text, sizeof(ev->text), c->p, n);
+}
+
+/* vsockscope's own events: vq_kick, vq_irq, vq_add, vq_get */
+static bool parse_vq(struct cur *c, struct vs_event *ev)
+{
+	bool have_dev = false, have_vq = false;
+	struct kv kv;
+	uint64_t v;
+
+	while (next_kv(c, &kv)) {
+		if (!kv.v)
+			return false;
+		if (KEY(&kv, "dev")) {
+			copy_str(ev->vq.dev, sizeof(ev->vq.dev), kv.v, kv.vn);
+			have_dev = true;
+		} else if (KEY(&kv, "vq")) {
+			copy_str(ev->vq.vq, sizeof(ev->vq.vq), kv.v, kv.vn);
+			have_vq = true;
+		} else if (KEY(&kv, "avail_idx") || KEY(&kv, "used_idx") ||
+			   KEY(&kv, "idx")) {
+			if (!kv_u64(&kv, &v) || v > UINT32_MAX)
+				return false;
+			ev->vq.idx = (uint32_t)v;
+			ev->present |= VS_HAS_IDX;
+		} else if (KEY(&kv, "num")) {
+			if (!kv_u64(&kv, &v) || v > UINT32_MAX)
+				return false;
+			ev->vq.num = (uint32_t)v;
+			ev->present |= VS_HAS_NUM;
+		}
+	}
+	return have_dev && have_vq;
+}
+
+static bool parse_mbox(struct cur *c, struct vs_event *ev)
+{
+	bool have_chan = false, have_msg = false;
+	struct kv kv;
+	uint64_t v;
+
+	while (next_kv(c, &kv)) {
+		if (!kv.v)
+			return false;
+		if (KEY(&kv, "chan")) {
+			copy_str(ev->mbox.chan, sizeof(ev->mbox.chan), kv.v,
+				 kv.vn);
+			have_chan = true;
+		} else if (KEY(&kv, "msg")) {
+			if (!kv_u64(&kv, &v))
+				return false;
+			ev->mbox.msg = v;
+			have_msg = true;
+		}
+	}
+	return have_chan && have_msg;
+}
+
+#define NAME_IS(s, n, lit_) ((n) == sizeof(lit_) - 1 && !memcmp(s, lit_, n))
+
+static bool dispatch(const char *name, size_t n, struct cur *c,
+		     struct vs_event *ev)
+{
+	switch (n) {
+	case 26:
+		if (NAME_IS(name, n, "virtio_transport_alloc_pkt")) {
+			ev->kind = VS_EV_PKT_TX;
+			return parse_pkt(c, ev);
+		}
+		break;
+	case 25:
+		if (NAME_IS(name, n, "virtio_transport_recv_pkt")) {
+			ev->kind = VS_EV_PKT_RX;
+			return parse_pkt(c, ev);
+		}
+		break;
+	case 17:
+		if (NAME_IS(name, n, "irq_handler_entry")) {
+			ev->kind = VS_EV_IRQ;
+			return parse_irq(c, ev, true);
+		}
+		break;
+	case 16:
+		if (NAME_IS(name, n, "irq_handler_exit")) {
+			ev->kind = VS_EV_IRQ_EXIT;
+			return parse_irq(c, ev, false);
+		}
+		if (NAME_IS(name, n, "kmem_cache_alloc")) {
+			ev->kind = VS_EV_ALLOC;
+			return parse_kmalloc(c, ev);
+		}
+		break;
+	case 7:
+		if (NAME_IS(name, n, "kmalloc")) {
+			ev->kind = VS_EV_ALLOC;
+			return parse_kmalloc(c, ev);
+		}
+		if (NAME_IS(name, n, "vq_kick")) {
+			ev->kind = VS_EV_VQ_KICK;
+			return parse_vq(c, ev);
+		}
+		if (NAME_IS(name, n, "mbox_tx")) {
+			ev->kind = VS_EV_MBOX_TX;
+			return parse_mbox(c, ev);
+		}
+		if (NAME_IS(name, n, "mbox_rx")) {
+			ev->kind = VS_EV_MBOX_RX;
+			return parse_mbox(c, ev);
+		}
+		break;
+	case 6:
+		if (NAME_IS(name, n, "vq_irq")) {
+			ev->kind = VS_EV_VQ_IRQ;
+			return parse_vq(c, ev);
+		}
+		if (NAME_IS(name, n, "vq_add")) {
+			ev->kind = VS_EV_VQ_ADD;
+			return parse_vq(c, ev);
+		}
+		if (NAME_IS(name, n, "vq_get")) {
+			ev->kind = VS_EV_VQ_GET;
+			return parse_vq(c, ev);
+		}
+		break;
+	case 12:
+		if (NAME_IS(name, n, "kmalloc_node")) {
+			ev->kind = VS_EV_ALLOC;
+			return parse_kmalloc(c, ev);
+		}
+		break;
+	case 21:
+		if (NAME_IS(name, n, "kmem_cache_alloc_node")) {
+			ev->kind = VS_EV_ALLOC;
+			return parse_kmalloc(c, ev);
+		}
+		break;
+	case 13:
+		if (NAME_IS(name, n, "mm_page_alloc")) {
+			ev->kind = VS_EV_ALLOC;
+			return parse_page_alloc(c, ev);
+		}
+		break;
+	case 18:
+		if (NAME_IS(name, n, "tracing_mark_write")) {
+			ev->kind = VS_EV_MARK;
+			parse_text(c, ev);
+			return true;
+		}
+		break;
+	case 5:
+		/* trace-cmd prints markers as "print: tracing_mark_write: x" */
+		if (NAME_IS(name, n, "print")) {
+			ev->kind = VS_EV_MARK;
+			LIT(c, "tracing_mark_write:");
+			skip_spaces(c);
+			parse_text(c, ev);
+			return true;
+		}
+		break;
+	case 4:
+		if (NAME_IS(name, n, "mark")) {
+			ev->kind = VS_EV_MARK;
+			parse_text(c, ev);
+			return true;
+		}
+		break;
+	}
+	return false;
+}
+
+static inline bool is_name_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       is_digit(ch) || ch == '_';
+}
+
+/* "[SYSTEM:]EVENT:" then args; the event name part */
+static bool parse_event(struct cur *c, struct vs_event *ev)
+{
+	const char *name = c->p;
+	size_t n;
+
+	while (c->p < c->end && is_name_char(*c->p))
+		c->p++;
+	n = (size_t)(c->p - name);
+	if (!n || !LIT(c, ":"))
+		return false;
+	/* "vsock:virtio_transport_alloc_pkt:" — a system prefix */
+	if (c->p < c->end && is_name_char(*c->p)) {
+		name = c->p;
+		while (c->p < c->end && is_name_char(*c->p))
+			c->p++;
+		n = (size_t)(c->p - name);
+		if (!LIT(c, ":"))
+			return false;
+	}
+	skip_spaces(c);
+	/* trailing CR from files written on other systems */
+	while (c->end > c->p && (c->end[-1] == '\r' || c->end[-1] == ' '))
+		c->end--;
+	return dispatch(name, n, c, ev);
+}
+
+/* the "COMM-PID [(TGID)]" part before "[CPU]" */
+static void parse_task(const char *s, const char *e, struct vs_event *ev)
+{
+	const char *dash, *p;
+	uint64_t pid = 0;
+
+	for (;;) {
+		if (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		else if (e - s >= 2 && is_nbsp(e - 2, e))
+			e -= 2;
+		else
+			break;
+	}
+	if (e > s && e[-1] == ')') {
+		/* record-tgid: "(  1234)" */
+		p = e - 1;
+		while (p > s && *p != '(')
+			p--;
+		if (*p == '(') {
+			e = p;
+			while (e > s && e[-1] == ' ')
+				e--;
+		}
+	}
+	for (;;) {
+		if (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		else if (is_nbsp(s, e))
+			s += 2;
+		else
+			break;
+	}
+	for (dash = e; dash > s && dash[-1] != '-'; dash--)
+		;
+	if (dash == s || dash == e)
+		goto comm_only;
+	for (p = dash; p < e; p++) {
+		if (!is_digit(*p))
+			goto comm_only;
+		pid = pid * 10 + (uint64_t)(*p - '0');
+		if (pid > INT32_MAX)
+			goto comm_only;
+	}
+	ev->pid = (int32_t)pid;
+	ev->present |= VS_HAS_PID;
+	e = dash - 1;
+comm_only:
+	if (e > s) {
+		copy_str(ev->comm, sizeof(ev->comm), s, (size_t)(e - s));
+		ev->present |= VS_HAS_COMM;
+	}
+}
+
+/* "[001]": returns the position of '[' in [s, e) or NULL */
+static const char *find_cpu(const char *s, const char *e)
+{
+	const char *p = s;
+
+	while ((p = memchr(p, '[', (size_t)(e - p))) != NULL) {
+		const char *q = p + 1;
+
+		while (q < e && is_digit(*q))
+			q++;
+		if (q > p + 1 && q < e && *q == ']' && q + 1 < e &&
+		    q[1] == ' ')
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+static int parse_lost(struct cur *c, uint64_t *lost)
+{
+	uint64_t v;
+
+	/* "CPU:%d [LOST %lu EVENTS]" */
+	if (!LIT(c, "CPU:") || !parse_u64(c, &v) || !LIT(c, " [LOST ") ||
+	    !parse_u64(c, &v) || !LIT(c, " EVENTS]"))
+		return VS_LINE_BAD;
+	*lost = v;
+	return VS_LINE_LOST;
+}
+
+int vs_text_parse_line(const char *line, size_t len, struct vs_event *ev,
+		       uint64_t *lost)
+{
+	struct cur c = { line, line + len };
+	const char *cpu;
+
+	skip_spaces(&c);
+	if (c.p >= c.end || *c.p == '#' || *c.p == '\r')
+		return VS_LINE_IGNORED;
+	if (*c.p == 'C' && c.end - c.p > 4 && !memcmp(c.p, "CPU:", 4))
+		return parse_lost(&c, lost);
+	/* trace-cmd report header lines */
+	if ((c.end - c.p >= 5 && !memcmp(c.p, "cpus=", 5)) ||
+	    (c.end - c.p >= 8 && !memcmp(c.p, "version ", 8)))
+		return VS_LINE_IGNORED;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->cpu = -1;
+	ev->pid = -1;
+
+	/* the CPU field "[NNN] " is within the first ~64 bytes */
+	cpu = find_cpu(c.p, c.end - c.p > 96 ? c.p + 96 : c.end);
+	if (cpu) {
+		struct cur cc = { cpu + 1, c.end };
+		uint64_t v;
+
+		parse_task(c.p, cpu, ev);
+		parse_u64(&cc, &v);
+		ev->cpu = v > INT32_MAX ? -1 : (int32_t)v;
+		ev->present |= VS_HAS_CPU;
+		c.p = cc.p + 2; /* "] " */
+		skip_spaces(&c);
+		/* latency flags ("d.h1", "dNs2.", "....."): not a digit */
+		if (c.p < c.end && !is_digit(*c.p)) {
+			const char *s;
+			size_t n;
+
+			token(&c, &s, &n);
+			skip_spaces(&c);
+		}
+	}
+	/* timestamp: "123.456789:" */
+	if (c.p < c.end && is_digit(*c.p)) {
+		uint64_t ts;
+
+		if (!parse_ts(&c, &ts) || !LIT(&c, ":"))
+			return VS_LINE_BAD;
+		ev->ts_ns = ts;
+		ev->present |= VS_HAS_TS;
+		skip_spaces(&c);
+	} else if (cpu) {
+		return VS_LINE_BAD;
+	}
+	if (!parse_event(&c, ev))
+		return VS_LINE_BAD;
+	return VS_LINE_EVENT;
+}

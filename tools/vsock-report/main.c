@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vsock-report: offline analysis of vsock traces from one or more systems.
+ *
+ * Exit status: 0 no findings, 1 findings, 2 error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "correlate.h"
+#include "engine.h"
+#include "report.h"
+#include "source.h"
+
+#ifndef VS_VERSION
+#define VS_VERSION "0.1"
+#endif
+
+#define EXIT_FINDINGS 1
+#define EXIT_ERROR 2
+
+static const char *prog = "vsock-report";
+
+static void __attribute__((format(printf, 1, 2))) error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: error: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: vsock-report [OPTIONS] FILE|NAME=FILE ...\n"
+"Analyse vsock traces (cat trace, trace_pipe, trace-cmd report output) of\n"
+"one or more systems: line them up on one clock, and report stalled credit,\n"
+"failed allocations, unanswered interrupts, lost packets and resets.\n"
+"Each FILE is one system's capture; NAME= names the system (default: the\n"
+"file's name); - reads standard input. Times are on the first system's clock.\n"
+"\n"
+"Options:\n"
+"  -j, --json              print JSON\n"
+"  -p, --pretty            print indented JSON (implies --json)\n"
+"  -q, --quiet             print only the findings, one line each\n"
+"      --stall-ms MS       credit stall threshold (default 100)\n"
+"      --irq-timeout-ms MS how long a doorbell or packet may go unanswered\n"
+"                          (default 100)\n"
+"      --since TIME        ignore events before TIME (seconds on the first\n"
+"                          system's clock, or with a ns/us/ms/s suffix)\n"
+"      --until TIME        ignore events after TIME\n"
+"      --flow FLOW         only packets of FLOW: CID, CID:PORT or\n"
+"                          CID:PORT->CID:PORT (either direction)\n"
+"      --progress          show progress on stderr (default: when it is a\n"
+"                          terminal)\n"
+"      --no-progress       never show progress\n"
+"  -h, --help              show this help\n"
+"  -V, --version           show the version\n"
+"\n"
+"Exit status: 0 no findings, 1 findings, 2 error.\n");
+}
+
+enum {
+	OPT_STALL = 256,
+	OPT_IRQ,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_FLOW,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+};
+
+static const struct option long_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "pretty", no_argument, NULL, 'p' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "stall-ms", required_argument, NULL, OPT_STALL },
+	{ "irq-timeout-ms", required_argument, NULL, OPT_IRQ },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "flow", required_argument, NULL, OPT_FLOW },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_ms(const char *s, uint64_t *ns)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < 0 || v > 1e9)
+		return -1;
+	*ns = (uint64_t)(v * 1e6);
+	return 0;
+}
+
+/* "123.456" seconds, or a number with ns/us/ms/s */
+static int parse_time(const char *s, uint64_t *ns)
+{
+	char *end;
+	double v, mul = 1e9;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -1;
+	if (!strcmp(end, "ns"))
+		mul = 1;
+	else if (!strcmp(end, "us"))
+		mul = 1e3;
+	else if (!strcmp(end, "ms"))
+		mul = 1e6;
+	else if (*end && strcmp(end, "s"))
+		return -1;
+	if (v * mul > 1.8e19)
+		return -1;
+	*ns = (uint64_t)(v * mul);
+	return 0;
+}
+
+struct input {
+	const char *name;
+	const char *path;
+	struct vs_source *src;
+	struct vs_event ev; /* the next event, when has */
+	bool has;
+	uint64_t ref;
+};
+
+struct progress {
+	bool on;
+	struct timespec last;
+	const char *phase;
+};
+
+static void progress_show(struct progress *p, struct input *in, unsigned n,
+			  bool force)
+{
+	struct timespec now;
+	uint64_t done = 0, total = 0;
+
+	if (!p->on)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!force && (now.tv_sec - p->last.tv_sec) * 1000000000ll +
+				      (now.tv_nsec - p->last.tv_nsec) <
+			      200000000ll)
+		return;
+	p->last = now;
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t d, t;
+
+		vs_source_progress(in[i].src, &d, &t);
+		done += d;
+		total += t;
+	}
+	if (total)
+		fprintf(stderr, "\r%s: %s: %3.0f%% of %.1f MB ", prog, p->phase,
+			100.0 * (double)done / (double)total, total / 1e6);
+	else
+		fprintf(stderr, "\r%s: %s: %.1f MB ", prog, p->phase,
+			done / 1e6);
+}
+
+static void progress_clear(struct progress *p)
+{
+	if (p->on)
+		fprintf(stderr, "\r\033[K");
+}
+
+static int next_event(struct input *in, unsigned int sys)
+{
+	int r = vs_source_next(in->src, &in->ev);
+
+	if (r < 0)
+		return r;
+	in->has = r > 0;
+	in->ev.system = (uint16_t)sys;
+	return 0;
+}
+
+/* the first pass over several captures: estimate their clocks */
+static int estimate(struct input *in, unsigned int n, struct vs_engine *e,
+		    struct vs_corr *corr, struct progress *pg)
+{
+	struct vs_clock clocks[VS_MAX_SYSTEMS];
+	uint64_t first[VS_MAX_SYSTEMS], last[VS_MAX_SYSTEMS];
+	unsigned long long cnt = 0;
+	int err;
+
+	pg->phase = "aligning clocks";
+	for (unsigned int i = 0; i < n; i++) {
+		for (;;) {
+			err = next_event(&in[i], i);
+			if (err)
+				return err;
+			if (!in[i].has)
+				break;
+			err = vs_corr_add(corr, &in[i].ev);
+			if (err)
+				return err;
+			if (!(++cnt & 0xffff))
+				progress_show(pg, in, n, false);
+		}
+		first[i] = vs_source_stats(in[i].src)->first_ts;
+		last[i] = vs_source_stats(in[i].src)->last_ts;
+	}
+	err = vs_corr_estimate(corr, clocks, e->opt.irq_timeout_ns);
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < n; i++) {
+		if (!clocks[i].known) {
+			/* line the captures' starts up, for the merge only */
+			clocks[i].offset_ns =
+				(int64_t)first[0] - (int64_t)first[i];
+		}
+		const uint64_t *cids;
+		unsigned int nc = vs_corr_cids(corr, i, &cids);
+
+		vs_engine_set_clock(e, i, &clocks[i]);
+		for (unsigned int k = 0; k < nc; k++)
+			vs_engine_add_cid(e, i, cids[k]);
+		vs_engine_set_window(e, i, first[i], last[i]);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct vs_report_input rin[VS_MAX_SYSTEMS];
+	struct input in[VS_MAX_SYSTEMS];
+	const char *names[VS_MAX_SYSTEMS];
+	struct vs_report_opts ro = { .mode = VS_REPORT_TEXT };
+	struct progress pg = { 0 };
+	struct vs_options opt;
+	struct vs_engine *e = NULL;
+	struct vs_corr *corr = NULL;
+	int progress = -1, c, err, ret = EXIT_ERROR;
+	unsigned int n = 0;
+
+	vs_options_default(&opt);
+	memset(in, 0, sizeof(in));
+	while ((c = getopt_long(argc, argv, "jpqhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			if (ro.mode == VS_REPORT_TEXT)
+				ro.mode = VS_REPORT_JSON;
+			break;
+		case 'p':
+			ro.mode = VS_REPORT_JSON_PRETTY;
+			break;
+		case 'q':
+			ro.quiet = true;
+			break;
+		case OPT_STALL:
+			if (parse_ms(optarg, &opt.stall_ns)) {
+				error("invalid --stall-ms: %s", optarg);
+				return EXIT_ERROR;
+			}
+			break;
+		case OPT_IRQ:
+			if (parse_ms(optarg, &opt.irq_timeout_ns) ||
+			    !opt.irq_timeout_ns) {
+				error("invalid --irq-timeout-ms: %s", optarg);
+				return EXIT_ERROR;
+			}
+			break;
+		case OPT_SINCE:
+			if (parse_time(optarg, &opt.since_ns)) {
+				error("invalid --since: %s", optarg);
+				return EXIT_ERROR;
+			}
+			opt.has_since = true;
+			break;
+		case OPT_UNTIL:
+			if (parse_time(optarg, &opt.until_ns)) {
+				error("invalid --until: %s", optarg);
+				return EXIT_ERROR;
+			}
+			opt.has_until = true;
+			break;
+		case OPT_FLOW:
+			if (vs_options_parse_flow(&opt, optarg)) {
+				error("invalid --flow: %s (want CID, CID:PORT "
+				      "or CID:PORT->CID:PORT)",
+				      optarg);
+				return EXIT_ERROR;
+			}
+			break;
+		case OPT_PROGRESS:
+			progress = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			progress = 0;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("vsock-report (vsockscope) %s\n", VS_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try '%s --help'.\n", prog);
+			return EXIT_ERROR;
+		}
+	}
+	if (optind >= argc) {
+		error("no input: give one trace file per system "
+		      "(try '%s --help')",
+		      prog);
+		return EXIT_ERROR;
+	}
+	if (argc - optind > VS_MAX_SYSTEMS) {
+		error("too many inputs: at most %d systems", VS_MAX_SYSTEMS);
+		return EXIT_ERROR;
+	}
+	for (int i = optind; i < argc; i++, n++) {
+		char *arg = argv[i], *eq = strchr(arg, '=');
+		struct stat sb;
+
+		in[n].path = arg;
+		in[n].name = NULL;
+		if (eq && eq != arg && stat(arg, &sb)) {
+			*eq = '\0';
+			in[n].name = arg;
+			in[n].path = eq + 1;
+		}
+		if (!in[n].name) {
+			const char *b = strrchr(in[n].path, '/');
+
+			in[n].name = !strcmp(in[n].path, "-") ? "stdin"
+				     : b ? b + 1 : in[n].path;
+		}
+		for (unsigned int k = 0; k < n; k++) {
+			if (!strcmp(in[k].name, in[n].name)) {
+				error("two inputs are named '%s': name them "
+				      "with NAME=FILE",
+				      in[n].name);
+				goto out;
+			}
+		}
+		names[n] = in[n].name;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		in[i].src = vs_source_open(in[i].path);
+		if (!in[i].src) {
+			error("failed to open %s: %s", in[i].path,
+			      strerror(errno));
+			goto out;
+		}
+		if (n > 1 && (err = vs_source_prepare_rewind(in[i].src))) {
+			error("failed to buffer %s: %s", in[i].path,
+			      strerror(-err));
+			goto out;
+		}
+	}
+	pg.on = progress < 0 ? isatty(STDERR_FILENO) : progress;
+	e = vs_engine_new(&opt, n, names);
+	if (!e) {
+		error("failed to set up the analysis: %s", strerror(errno));
+		goto out;
+	}
+	if (n > 1) {
+		corr = vs_corr_new(n);
+		if (!corr) {
+			error("failed to set up correlation: %s",
+			      strerror(errno));
+			goto out;
+		}
+		err = estimate(in, n, e, corr, &pg);
+		if (err) {
+			error("failed to read the inputs: %s", strerror(-err));
+			goto out;
+		}
+		for (unsigned int i = 0; i < n; i++) {
+			err = vs_source_rewind(in[i].src);
+			if (err) {
+				error("failed to reread %s: %s", in[i].path,
+				      strerror(-err));
+				goto out;
+			}
+		}
+	}
+	pg.phase = "analysing";
+	for (unsigned int i = 0; i < n; i++) {
+		err = next_event(&in[i], i);
+		if (err) {
+			error("failed to read %s: %s", in[i].path,
+			      strerror(-err));
+			goto out;
+		}
+		if (in[i].has)
+			in[i].ref = vs_engine_ref(e, i, in[i].ev.ts_ns);
+	}
+	for (unsigned long long cnt = 0;; cnt++) {
+		int best = -1;
+
+		for (unsigned int i = 0; i < n; i++)
+			if (in[i].has && (best < 0 || in[i].ref < in[best].ref))
+				best = (int)i;
+		if (best < 0)
+			break;
+		err = vs_engine_feed(e, &in[best].ev);
+		if (err) {
+			error("failed to analyse %s: %s", in[best].path,
+			      strerror(-err));
+			goto out;
+		}
+		err = next_event(&in[best], (unsigned)best);
+		if (err) {
+			error("failed to read %s: %s", in[best].path,
+			      strerror(-err));
+			goto out;
+		}
+		if (in[best].has)
+			in[best].ref = vs_engine_ref(e, (unsigned)best,
+						     in[best].ev.ts_ns);
+		if (!(cnt & 0xffff))
+			progress_show(&pg, in, n, false);
+	}
+	progress_clear(&pg);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct vs_source_stats *st = vs_source_stats(in[i].src);
+
+		if (!st->events) {
+			error("failed to read %s: no trace event in it (%" PRIu64
+			      " lines, %" PRIu64 " not understood)",
+			      in[i].path, st->lines, st->skipped);
+			goto out;
+		}
+		rin[i].path = in[i].path;
+		rin[i].st = *st;
+	}
+	err = vs_engine_finish(e);
+	if (err) {
+		error("failed to finish the analysis: %s", strerror(-err));
+		goto out;
+	}
+	if (vs_report_write(stdout, e, rin, &ro) || fflush(stdout)) {
+		error("failed to write the report: %s", strerror(errno));
+		goto out;
+	}
+	ret = e->findings.n ? EXIT_FINDINGS : 0;
+out:
+	progress_clear(&pg);
+	vs_corr_free(corr);
+	vs_engine_free(e);
+	for (unsigned int i = 0; i < n; i++)
+		vs_source_close(in[i].src);
+	return ret;
+}
