@@ -727,6 +727,33 @@ static bool half_bound(const struct vec *t, const struct vec *v, int64_t t0,
 	return found;
 }
 
+static void bounds_at(const struct pair_ctx *p, double k, int64_t t0,
+		      double *lo, double *hi)
+{
+	*lo = -INFINITY;
+	*hi = INFINITY;
+	for (size_t i = 0; i < p->lo_v.n; i++) {
+		double v = (double)p->lo_v.v[i] -
+			   k * ((double)p->lo_t.v[i] - (double)t0);
+
+		if (v > *lo)
+			*lo = v;
+	}
+	for (size_t i = 0; i < p->hi_v.n; i++) {
+		double v = (double)p->hi_v.v[i] -
+			   k * ((double)p->hi_t.v[i] - (double)t0);
+
+		if (v < *hi)
+			*hi = v;
+	}
+}
+
+/* how wide the bounds are; crossed bounds (lo > hi) count as worse */
+static double width(double lo, double hi)
+{
+	return lo <= hi ? hi - lo : 1e12 + (lo - hi);
+}
+
 /*
  * From pairs to a clock: drift from the two halves when the capture is long
  * enough and both halves are bounded from both sides, then the offset at
@@ -747,7 +774,7 @@ static void fit_clock(struct pair_ctx *p, struct vs_clock *ck)
 		}
 	}
 	tmid = tmin + (tmax - tmin) / 2;
-	if (tmax - tmin >= 10000000000ll && p->lo_t.n && p->hi_t.n) {
+	if (tmax - tmin >= 1000000000ll && p->lo_t.n && p->hi_t.n) {
 		double l1, l2, h1, h2, lt1, lt2, ht1, ht2;
 
 		if (half_bound(&p->lo_t, &p->lo_v, tmin, tmid, true, &l1,
@@ -765,20 +792,18 @@ static void fit_clock(struct pair_ctx *p, struct vs_clock *ck)
 				k = (m2 - m1) / (t2 - t1);
 		}
 	}
-	/* residual bounds at the anchor, drift taken out */
-	for (size_t i = 0; i < p->lo_v.n; i++) {
-		double v = (double)p->lo_v.v[i] -
-			   k * ((double)p->lo_t.v[i] - (double)tmin);
+	/* residual bounds at the anchor, drift taken out; a drift that does
+	 * not make the bounds tighter (noise over a short capture) is dropped */
+	bounds_at(p, k, tmin, &lo, &hi);
+	if (k != 0) {
+		double lo0, hi0;
 
-		if (v > lo)
-			lo = v;
-	}
-	for (size_t i = 0; i < p->hi_v.n; i++) {
-		double v = (double)p->hi_v.v[i] -
-			   k * ((double)p->hi_t.v[i] - (double)tmin);
-
-		if (v < hi)
-			hi = v;
+		bounds_at(p, 0, tmin, &lo0, &hi0);
+		if (p->lo_v.n && p->hi_v.n && width(lo0, hi0) <= width(lo, hi)) {
+			k = 0;
+			lo = lo0;
+			hi = hi0;
+		}
 	}
 	ck->known = true;
 	ck->pairs = p->lo_v.n + p->hi_v.n;

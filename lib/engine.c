@@ -329,8 +329,9 @@ static void on_pkt(struct vs_engine *e, const struct vs_event *ev,
 		if ((ev->present & VS_HAS_BUF_ALLOC) &&
 		    (ev->present & VS_HAS_FWD_CNT))
 			vs_credit_adv(&rev->cr, p, ref);
-		vs_credit_stall_note_reverse(e, rev, ev);
+		/* a packet that ends a stall is not one sent during it */
 		vs_credit_stall_check(e, rev, ev, ref);
+		vs_credit_stall_note_reverse(e, rev, ev);
 	}
 	if (p->op == VS_OP_RST || p->op == VS_OP_SHUTDOWN ||
 	    p->op == VS_OP_REQUEST)
@@ -349,8 +350,9 @@ int vs_engine_feed(struct vs_engine *e, const struct vs_event *ev)
 	if (e->err)
 		return -e->err;
 	ref = vs_engine_ref(e, ev->system, ev->ts_ns);
-	if ((e->opt.has_since && ref < e->opt.since_ns) ||
-	    (e->opt.has_until && ref > e->opt.until_ns))
+	/* before --since, events still build the connections' state (credit
+	 * needs the start); only findings are cut, in vs_engine_finish() */
+	if (e->opt.has_until && ref > e->opt.until_ns)
 		return 0;
 	if (vs_event_is_pkt(ev) && !flow_wanted(&e->opt, &ev->pkt))
 		return 0;
@@ -419,6 +421,17 @@ int vs_engine_finish(struct vs_engine *e)
 		err = vs_unanswered_finish(e);
 	if (!err)
 		err = vs_reset_finish(e);
+	if (e->opt.has_since) {
+		size_t k = 0;
+
+		for (size_t i = 0; i < e->findings.n; i++) {
+			const struct vs_finding *f = &e->findings.v[i];
+
+			if (f->end >= e->opt.since_ns || f->start >= e->opt.since_ns)
+				e->findings.v[k++] = *f;
+		}
+		e->findings.n = k;
+	}
 	vs_findings_sort(&e->findings);
 	if (!err && e->err)
 		err = -e->err;

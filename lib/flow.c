@@ -194,6 +194,8 @@ const char *vs_flow_state(const struct vs_flow *f, const struct vs_flow *rev)
 
 	if (rev)
 		ops |= rev->ops_tx | rev->ops_rx;
+	if ((ops & (1u << VS_OP_RST)) && (ops & (1u << VS_OP_SHUTDOWN)))
+		return "closed";
 	if (ops & (1u << VS_OP_RST))
 		return "reset";
 	if (ops & (1u << VS_OP_SHUTDOWN))

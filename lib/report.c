@@ -7,6 +7,7 @@
 
 struct w {
 	FILE *f;
+	int nw; /* width of the system name column */
 	bool json;
 	bool pretty;
 	int depth;
@@ -186,7 +187,8 @@ static void write_systems(struct w *w, const struct vs_engine *e,
 		const struct vs_source_stats *st = &in[i].st;
 
 		obj_open(w, NULL);
-		str(w, "name", "  %-10s", s->name);
+		str(w, "name", "  %s", s->name);
+		txt(w, ":");
 		str(w, "file", NULL, in[i].path ? in[i].path : "");
 		u64(w, "events", " %" PRIu64 " events", st->events);
 		u64(w, "lines", NULL, st->lines);
@@ -256,7 +258,7 @@ static void write_flows(struct w *w, const struct vs_engine *e)
 	char flow[VS_TUPLE_STRLEN], b[32];
 
 	txt(w, "FLOWS\n");
-	txt(w, "  %-10s %-28s %-11s %9s %12s %9s %12s %10s %9s\n", "SYSTEM",
+	txt(w, "  %-*s %-28s %-11s %9s %12s %9s %12s %10s %9s\n", w->nw, "SYSTEM",
 	    "FLOW", "STATE", "TX_PKTS", "TX_BYTES", "RX_PKTS", "RX_BYTES",
 	    "MIN_FREE", "STALLED");
 	arr_open(w, "flows");
@@ -274,7 +276,8 @@ static void write_flows(struct w *w, const struct vs_engine *e)
 			obj_open(w, NULL);
 			str(w, "flow", NULL,
 			    vs_tuple_str(&f->t, flow, sizeof(flow)));
-			str(w, "system", "  %-10s", e->sys[sys].name);
+			str(w, "system", NULL, e->sys[sys].name);
+			txt(w, "  %-*s", w->nw, e->sys[sys].name);
 			txt(w, " %-28s", flow);
 			str(w, "type", NULL,
 			    f->type == VS_TYPE_SEQPACKET ? "seqpacket"
@@ -416,6 +419,10 @@ int vs_report_write(FILE *out, const struct vs_engine *e,
 
 	for (size_t i = 0; i < e->findings.n; i++)
 		per_kind[e->findings.v[i].kind]++;
+	w.nw = 6;
+	for (unsigned int i = 0; i < e->nsys; i++)
+		if ((int)strlen(e->sys[i].name) > w.nw)
+			w.nw = (int)strlen(e->sys[i].name);
 	for (unsigned int i = 0; i < vs_flow_count(e->flows); i++) {
 		const struct vs_flow *f = vs_flow_at(e->flows, i);
 

@@ -316,6 +316,12 @@ static bool kv_ptr_null(const struct kv *kv, bool *is_null)
 		*is_null = true;
 		return true;
 	}
+	/* "(____ptrval____)" before the hashing key is ready, "(efault)":
+	 * some pointer, not NULL */
+	if (kv->vn > 2 && kv->v[0] == '(' && kv->v[kv->vn - 1] == ')') {
+		*is_null = false;
+		return true;
+	}
 	i = (kv->vn > 2 && kv->v[0] == '0' && kv->v[1] == 'x') ? 2 : 0;
 	*is_null = true;
 	for (; i < kv->vn; i++) {

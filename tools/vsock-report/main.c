@@ -245,6 +245,7 @@ int main(int argc, char **argv)
 	struct vs_report_input rin[VS_MAX_SYSTEMS];
 	struct input in[VS_MAX_SYSTEMS];
 	const char *names[VS_MAX_SYSTEMS];
+	char defname[VS_MAX_SYSTEMS][VS_SYSNAME_LEN];
 	struct vs_report_opts ro = { .mode = VS_REPORT_TEXT };
 	struct progress pg = { 0 };
 	struct vs_options opt;
@@ -341,10 +342,17 @@ int main(int argc, char **argv)
 			in[n].path = eq + 1;
 		}
 		if (!in[n].name) {
+			/* the file's name without directory and extension */
 			const char *b = strrchr(in[n].path, '/');
+			char *dot;
 
-			in[n].name = !strcmp(in[n].path, "-") ? "stdin"
-				     : b ? b + 1 : in[n].path;
+			b = !strcmp(in[n].path, "-") ? "stdin"
+			    : b ? b + 1 : in[n].path;
+			snprintf(defname[n], sizeof(defname[n]), "%s", b);
+			dot = strrchr(defname[n], '.');
+			if (dot && dot != defname[n])
+				*dot = '\0';
+			in[n].name = defname[n];
 		}
 		for (unsigned int k = 0; k < n; k++) {
 			if (!strcmp(in[k].name, in[n].name)) {
