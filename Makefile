@@ -16,7 +16,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Ilib -DVS_VERSION='"$(VERSION)"' \
 	-D_GNU_SOURCE -MMD -MP
-LDLIBS := -lm
+LDLIBS := -lm -lpthread
 
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)

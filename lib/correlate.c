@@ -24,11 +24,12 @@
 
 int64_t vs_clock_to_ref(const struct vs_clock *c, uint64_t local)
 {
-	double d = 0;
+	double d;
 
+	if (c->drift_ppm == 0)
+		return (int64_t)local + c->offset_ns;
 	/* a clock running fast by r: ref advances (1 - r) per local unit */
-	if (c->drift_ppm != 0)
-		d = -c->drift_ppm * 1e-6 * ((double)local - (double)c->anchor);
+	d = -c->drift_ppm * 1e-6 * ((double)local - (double)c->anchor);
 	return (int64_t)local + c->offset_ns + (int64_t)llround(d);
 }
 

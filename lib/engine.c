@@ -296,10 +296,19 @@ static void on_pkt(struct vs_engine *e, const struct vs_event *ev,
 
 	vs_engine_add_cid(e, ev->system, tx ? p->src_cid : p->dst_cid);
 	f = vs_flow_get(e->flows, ev->system, &t, true);
-	rev = vs_flow_get(e->flows, ev->system, &rt, true);
-	if (!f || !rev) {
+	if (!f) {
 		e->err = ENOMEM;
 		return;
+	}
+	rev = f->rev;
+	if (!rev) {
+		rev = vs_flow_get(e->flows, ev->system, &rt, true);
+		if (!rev) {
+			e->err = ENOMEM;
+			return;
+		}
+		f->rev = rev;
+		rev->rev = f;
 	}
 	if (!f->tx_pkts && !f->rx_pkts)
 		f->first_ts = ref;

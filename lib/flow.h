@@ -77,6 +77,7 @@ struct vs_flow {
 	int64_t min_free;   /* lowest peer_free seen, -1 if never known */
 	struct vs_stall *stall; /* open credit stall, if any */
 	uint64_t stalled_ns;	/* total time spent stalled */
+	struct vs_flow *rev;	/* the other direction, once looked up */
 	struct vs_flow *next;	/* hash chain */
 	uint32_t index;		/* creation order */
 };

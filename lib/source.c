@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * A text source: read() into a fixed buffer, split lines with memchr, parse.
- * Memory stays the same whatever the length of the input. Input that is not
+ * Memory stays the same whatever the length of the input. A large regular
+ * file is parsed by worker threads, a chunk each, and handed out in order. Input that is not
  * a regular file (stdin, a pipe) is copied to an unlinked temporary file as
  * it is read, so that it can be read a second time.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "source.h"
@@ -33,6 +36,8 @@ struct vs_source {
 	uint64_t total;
 	uint64_t last_ts;
 	struct vs_source_stats st;
+	struct par *par; /* worker threads, for big regular files */
+	bool par_tried;
 };
 
 static struct vs_source *source_new(void)
@@ -96,10 +101,13 @@ struct vs_source *vs_source_open_mem(const char *buf, size_t len)
 	return src;
 }
 
+static void par_stop(struct vs_source *src);
+
 void vs_source_close(struct vs_source *src)
 {
 	if (!src)
 		return;
+	par_stop(src);
 	if (src->own_fd && src->fd >= 0)
 		close(src->fd);
 	if (src->spool_fd >= 0)
@@ -243,72 +251,350 @@ static int next_line(struct vs_source *src, const char **line, size_t *len)
 	}
 }
 
-static void note_bad(struct vs_source *src, const char *line, size_t len)
+static void note_bad(struct vs_source_stats *st, const char *line, size_t len)
 {
 	size_t i, n;
 
-	src->st.skipped++;
-	if (src->st.first_bad_line)
+	st->skipped++;
+	if (st->first_bad_line)
 		return;
-	src->st.first_bad_line = src->st.lines;
+	st->first_bad_line = st->lines;
 	if (len == SIZE_MAX) {
-		snprintf(src->st.first_bad, sizeof(src->st.first_bad),
+		snprintf(st->first_bad, sizeof(st->first_bad),
 			 "(line longer than %d bytes)", VS_MAX_LINE);
 		return;
 	}
-	n = len < sizeof(src->st.first_bad) - 1 ? len
-						 : sizeof(src->st.first_bad) - 1;
+	n = len < sizeof(st->first_bad) - 1 ? len : sizeof(st->first_bad) - 1;
 	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)line[i];
 
-		src->st.first_bad[i] = (ch < 0x20 || ch >= 0x7f) ? '?'
-								 : (char)ch;
+		st->first_bad[i] = (ch < 0x20 || ch >= 0x7f) ? '?' : (char)ch;
 	}
-	src->st.first_bad[n] = '\0';
+	st->first_bad[n] = '\0';
+}
+
+/* one line: 1 with *ev filled, 0 when it held no event (counted in @st) */
+static int take_line(struct vs_source_stats *st, const char *line, size_t len,
+		     struct vs_event *ev)
+{
+	uint64_t lost;
+
+	st->lines++;
+	if (len == SIZE_MAX) {
+		note_bad(st, line, len);
+		return 0;
+	}
+	switch (vs_text_parse_line(line, len, ev, &lost)) {
+	case VS_LINE_EVENT:
+		return 1;
+	case VS_LINE_LOST:
+		st->lost += lost;
+		return 0;
+	case VS_LINE_IGNORED:
+		return 0;
+	default:
+		note_bad(st, line, len);
+		return 0;
+	}
+}
+
+/* in input order: timestamps for events without one, counts */
+static void account(struct vs_source *src, struct vs_event *ev)
+{
+	if (ev->present & VS_HAS_TS)
+		src->last_ts = ev->ts_ns;
+	else
+		ev->ts_ns = src->last_ts;
+	if (!src->st.events)
+		src->st.first_ts = ev->ts_ns;
+	src->st.last_ts = ev->ts_ns;
+	src->st.events++;
+}
+
+/* ---- parallel parsing of large regular files ---- */
+
+#define CHUNK (2u << 20)
+
+struct pchunk {
+	uint64_t index;
+	int state; /* CH_FREE, CH_BUSY, CH_READY */
+	struct vs_event *ev;
+	size_t nev, cap;
+	struct vs_source_stats st;
+	uint64_t bytes;
+	int err;
+};
+
+enum { CH_FREE, CH_BUSY, CH_READY };
+
+struct par {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t threads[8];
+	unsigned int nthreads;
+	struct pchunk *slots;
+	unsigned int nslots;
+	uint64_t nchunks;
+	uint64_t next_take;	/* next chunk a worker takes */
+	uint64_t cur;		/* chunk the reader is in */
+	struct pchunk *cc;	/* its slot, once ready */
+	size_t pos;		/* next event in it */
+	bool stop;
+	int fd;
+	uint64_t size;
+	uint64_t page;
+};
+
+static int chunk_push(struct pchunk *c, const struct vs_event *ev)
+{
+	if (c->nev == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 8192;
+		struct vs_event *v = realloc(c->ev, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->ev = v;
+		c->cap = cap;
+	}
+	c->ev[c->nev++] = *ev;
+	return 0;
+}
+
+/*
+ * Chunk k holds the lines that start in [k * CHUNK, (k + 1) * CHUNK). It
+ * reads one byte before (to see whether a line starts at its first byte)
+ * and up to a maximal line after.
+ */
+static void parse_chunk(struct par *p, struct pchunk *c)
+{
+	uint64_t base = c->index * CHUNK, lim = base + CHUNK;
+	uint64_t from = base ? base - 1 : 0, map_off;
+	size_t got, pos = 0, map_len;
+	struct vs_event ev;
+	char *map, *buf;
+
+	memset(&c->st, 0, sizeof(c->st));
+	c->nev = 0;
+	c->err = 0;
+	if (lim > p->size)
+		lim = p->size;
+	c->bytes = lim - base;
+	/* mapped, not copied: the page cache is read in place */
+	got = CHUNK + VS_MAX_LINE + 2;
+	if (from + got > p->size)
+		got = (size_t)(p->size - from);
+	map_off = from & ~(uint64_t)(p->page - 1);
+	map_len = got + (size_t)(from - map_off);
+	map = mmap(NULL, map_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+		   p->fd, (off_t)map_off);
+	if (map == MAP_FAILED) {
+		c->err = -errno;
+		return;
+	}
+	buf = map + (from - map_off);
+	if (base) {
+		/* skip to the first line that starts at or after base */
+		char *nl = memchr(buf, '\n', got);
+
+		if (!nl) {
+			munmap(map, map_len);
+			return;
+		}
+		pos = (size_t)(nl - buf) + 1;
+	}
+	while (pos < got && from + pos < lim) {
+		char *line = buf + pos, *nl;
+		size_t len;
+
+		nl = memchr(line, '\n', got - pos);
+		if (nl) {
+			len = (size_t)(nl - line);
+			pos += len + 1;
+		} else {
+			len = got - pos;
+			pos = got;
+			/* cut by our window, not by the file: too long */
+			if (from + got < p->size)
+				len = SIZE_MAX;
+		}
+		if (len != SIZE_MAX && len > VS_MAX_LINE)
+			len = SIZE_MAX;
+		if (take_line(&c->st, line, len, &ev) &&
+		    (c->err = chunk_push(c, &ev)))
+			break;
+	}
+	munmap(map, map_len);
+}
+
+static void *worker(void *arg)
+{
+	struct par *p = arg;
+	struct pchunk *c;
+	uint64_t k;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		if (p->stop || p->next_take >= p->nchunks)
+			break;
+		k = p->next_take++;
+		c = &p->slots[k % p->nslots];
+		while (c->state != CH_FREE && !p->stop)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (p->stop)
+			break;
+		c->state = CH_BUSY;
+		c->index = k;
+		pthread_mutex_unlock(&p->lock);
+		parse_chunk(p, c);
+		pthread_mutex_lock(&p->lock);
+		c->state = CH_READY;
+		pthread_cond_broadcast(&p->cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+static void par_stop(struct vs_source *src)
+{
+	struct par *p = src->par;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop = true;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	for (unsigned int i = 0; i < p->nthreads; i++)
+		pthread_join(p->threads[i], NULL);
+	for (unsigned int i = 0; i < p->nslots; i++)
+		free(p->slots[i].ev);
+	free(p->slots);
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+	src->par = NULL;
+}
+
+static unsigned int parse_threads(void)
+{
+	const char *env = getenv("VSOCKSCOPE_THREADS");
+	long n = env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	if (n > 8)
+		n = 8;
+	return (unsigned int)n;
+}
+
+/* big regular files are parsed by worker threads, in chunks, in order */
+static int par_start(struct vs_source *src)
+{
+	unsigned int n = parse_threads();
+	struct par *p;
+
+	if (n < 2 || src->mem || src->spooling || src->total < 4 * CHUNK ||
+	    lseek(src->fd, 0, SEEK_CUR) != 0)
+		return 0;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return 0; /* the plain path works too */
+	p->nslots = 2 * n + 2;
+	p->slots = calloc(p->nslots, sizeof(*p->slots));
+	if (!p->slots) {
+		free(p);
+		return 0;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	p->fd = src->fd;
+	p->size = src->total;
+	p->page = (uint64_t)sysconf(_SC_PAGESIZE);
+	p->nchunks = (src->total + CHUNK - 1) / CHUNK;
+	src->par = p;
+	for (unsigned int i = 0; i < n; i++) {
+		if (pthread_create(&p->threads[i], NULL, worker, p))
+			break;
+		p->nthreads++;
+	}
+	if (!p->nthreads) {
+		par_stop(src);
+		return 0;
+	}
+	return 1;
+}
+
+static int par_next(struct vs_source *src, struct vs_event *ev)
+{
+	struct par *p = src->par;
+
+	while (!p->cc || p->pos >= p->cc->nev) {
+		struct pchunk *c;
+		uint64_t before = src->st.lines;
+
+		if (p->cc) {
+			pthread_mutex_lock(&p->lock);
+			p->cc->state = CH_FREE;
+			p->cc = NULL;
+			p->cur++;
+			pthread_cond_broadcast(&p->cond);
+			pthread_mutex_unlock(&p->lock);
+		}
+		if (p->cur >= p->nchunks) {
+			src->eof = true;
+			return 0;
+		}
+		c = &p->slots[p->cur % p->nslots];
+		pthread_mutex_lock(&p->lock);
+		while (!(c->state == CH_READY && c->index == p->cur))
+			pthread_cond_wait(&p->cond, &p->lock);
+		pthread_mutex_unlock(&p->lock);
+		if (c->err)
+			return c->err;
+		src->st.lines += c->st.lines;
+		src->st.skipped += c->st.skipped;
+		src->st.lost += c->st.lost;
+		if (!src->st.first_bad_line && c->st.first_bad_line) {
+			src->st.first_bad_line = before + c->st.first_bad_line;
+			memcpy(src->st.first_bad, c->st.first_bad,
+			       sizeof(src->st.first_bad));
+		}
+		src->done += c->bytes;
+		p->cc = c;
+		p->pos = 0;
+	}
+	*ev = p->cc->ev[p->pos++];
+	account(src, ev);
+	return 1;
 }
 
 int vs_source_next(struct vs_source *src, struct vs_event *ev)
 {
 	const char *line;
 	size_t len;
-	uint64_t lost;
 	int r;
 
+	if (!src->par && !src->par_tried && !src->eof) {
+		src->par_tried = true;
+		par_start(src);
+	}
+	if (src->par)
+		return par_next(src, ev);
 	for (;;) {
 		r = next_line(src, &line, &len);
 		if (r <= 0)
 			return r;
-		src->st.lines++;
-		if (len == SIZE_MAX) {
-			note_bad(src, line, len);
-			continue;
-		}
-		r = vs_text_parse_line(line, len, ev, &lost);
-		switch (r) {
-		case VS_LINE_EVENT:
-			if (ev->present & VS_HAS_TS)
-				src->last_ts = ev->ts_ns;
-			else
-				ev->ts_ns = src->last_ts;
-			if (!src->st.events)
-				src->st.first_ts = ev->ts_ns;
-			src->st.last_ts = ev->ts_ns;
-			src->st.events++;
+		if (take_line(&src->st, line, len, ev)) {
+			account(src, ev);
 			return 1;
-		case VS_LINE_LOST:
-			src->st.lost += lost;
-			break;
-		case VS_LINE_IGNORED:
-			break;
-		default:
-			note_bad(src, line, len);
-			break;
 		}
 	}
 }
 
 int vs_source_rewind(struct vs_source *src)
 {
+	par_stop(src);
+	src->par_tried = false;
 	memset(&src->st, 0, sizeof(src->st));
 	src->done = 0;
 	src->last_ts = 0;

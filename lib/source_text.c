@@ -41,6 +41,17 @@ static inline bool is_nbsp(const char *p, const char *end)
 
 static inline void skip_spaces(struct cur *c)
 {
+	/* the column padding of trace output: eight spaces at a time */
+	while (c->end - c->p >= 8) {
+		uint64_t w;
+
+		memcpy(&w, c->p, 8);
+		if (w != 0x2020202020202020ull)
+			break;
+		c->p += 8;
+	}
+	while (c->p < c->end && *c->p == ' ')
+		c->p++;
 	for (;;) {
 		if (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
 			c->p++;
@@ -51,9 +62,44 @@ static inline void skip_spaces(struct cur *c)
 	}
 }
 
+static uint64_t dec_slow(const char *p, const char *e)
+{
+	uint64_t v = 0;
+
+	for (; p < e; p++) {
+		uint64_t d = (uint64_t)(*p - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return UINT64_MAX;
+		v = v * 10 + d;
+	}
+	return v;
+}
+
+/* a decimal %u: the common case, without the hex check */
+static inline __attribute__((always_inline)) bool parse_dec(struct cur *c,
+							    uint64_t *out)
+{
+	const char *p = c->p;
+	uint64_t v = 0;
+
+	if (p >= c->end || !is_digit(*p))
+		return false;
+	do {
+		v = v * 10 + (uint64_t)(*p - '0');
+		p++;
+	} while (p < c->end && is_digit(*p));
+	/* 19 digits always fit; more may not: saturate, never wrap */
+	if (p - c->p > 19)
+		v = dec_slow(c->p, p);
+	c->p = p;
+	*out = v;
+	return true;
+}
+
 /* decimal, or 0x-prefixed hex; at least one digit; no overflow check
  * beyond saturating (hostile input must not be UB) */
-static bool parse_u64(struct cur *c, uint64_t *out)
+static inline __attribute__((always_inline)) bool parse_u64(struct cur *c, uint64_t *out)
 {
 	const char *p = c->p;
 	uint64_t v = 0;
@@ -68,19 +114,11 @@ static bool parse_u64(struct cur *c, uint64_t *out)
 			v = v > (UINT64_MAX >> 4) ? UINT64_MAX : (v << 4) | d;
 			p++;
 		}
-	} else {
-		if (p >= c->end || !is_digit(*p))
-			return false;
-		while (p < c->end && is_digit(*p)) {
-			uint64_t d = (uint64_t)(*p - '0');
-
-			v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
-			p++;
-		}
+		c->p = p;
+		*out = v;
+		return true;
 	}
-	c->p = p;
-	*out = v;
-	return true;
+	return parse_dec(c, out);
 }
 
 static bool parse_i64(struct cur *c, int64_t *out)
@@ -100,10 +138,15 @@ static bool parse_i64(struct cur *c, int64_t *out)
 	return true;
 }
 
-static inline bool lit(struct cur *c, const char *s, size_t n)
+/* short literals: an inline loop the compiler unrolls, not a memcmp call */
+static inline __attribute__((always_inline)) bool lit(struct cur *c,
+						      const char *s, size_t n)
 {
-	if ((size_t)(c->end - c->p) < n || memcmp(c->p, s, n))
+	if ((size_t)(c->end - c->p) < n)
 		return false;
+	for (size_t i = 0; i < n; i++)
+		if (c->p[i] != s[i])
+			return false;
 	c->p += n;
 	return true;
 }
@@ -122,15 +165,12 @@ static inline void token(struct cur *c, const char **s, size_t *n)
 	c->p = p;
 }
 
-static void copy_str(char *dst, size_t dstsz, const char *s, size_t n)
+/* bytes as they are (printers escape them); a NUL inside ends the string */
+static inline void copy_str(char *dst, size_t dstsz, const char *s, size_t n)
 {
 	if (n >= dstsz)
 		n = dstsz - 1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		dst[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-	}
+	memcpy(dst, s, n);
 	dst[n] = '\0';
 }
 
@@ -140,7 +180,7 @@ static bool parse_ts(struct cur *c, uint64_t *ns)
 	uint64_t sec, frac = 0, scale = 1000000000ull;
 	const char *p;
 
-	if (!parse_u64(c, &sec))
+	if (!parse_dec(c, &sec))
 		return false;
 	if (c->p < c->end && *c->p == '.') {
 		c->p++;
@@ -168,11 +208,46 @@ static bool parse_addr(struct cur *c, uint64_t *cid, uint32_t *port)
 {
 	uint64_t v;
 
-	if (!parse_u64(c, cid) || !LIT(c, ":") || !parse_u64(c, &v) ||
+	if (!parse_dec(c, cid) || !LIT(c, ":") || !parse_dec(c, &v) ||
 	    v > UINT32_MAX)
 		return false;
 	*port = (uint32_t)v;
 	return true;
+}
+
+/* the kernel's __print_symbolic names, matched without a table walk */
+static int op_from_name(const char *s, unsigned int n)
+{
+	switch (n) {
+	case 2:
+		return s[0] == 'R' && s[1] == 'W' ? VS_OP_RW : -1;
+	case 3:
+		return !memcmp(s, "RST", 3) ? VS_OP_RST : -1;
+	case 7:
+		return !memcmp(s, "REQUEST", 7)	  ? VS_OP_REQUEST
+		       : !memcmp(s, "INVALID", 7) ? VS_OP_INVALID
+						  : -1;
+	case 8:
+		return !memcmp(s, "RESPONSE", 8)   ? VS_OP_RESPONSE
+		       : !memcmp(s, "SHUTDOWN", 8) ? VS_OP_SHUTDOWN
+						   : -1;
+	case 13:
+		return !memcmp(s, "CREDIT_UPDATE", 13) ? VS_OP_CREDIT_UPDATE
+						       : -1;
+	case 14:
+		return !memcmp(s, "CREDIT_REQUEST", 14) ? VS_OP_CREDIT_REQUEST
+							: -1;
+	}
+	return -1;
+}
+
+static int type_from_name(const char *s, unsigned int n)
+{
+	if (n == 6 && !memcmp(s, "STREAM", 6))
+		return VS_TYPE_STREAM;
+	if (n == 9 && !memcmp(s, "SEQPACKET", 9))
+		return VS_TYPE_SEQPACKET;
+	return -1;
 }
 
 static bool parse_sym(struct cur *c, int (*from_name)(const char *,
@@ -210,11 +285,11 @@ static bool parse_pkt(struct cur *c, struct vs_event *ev)
 
 	if (!parse_addr(c, &k->src_cid, &k->src_port) || !LIT(c, " -> ") ||
 	    !parse_addr(c, &k->dst_cid, &k->dst_port) || !LIT(c, " len=") ||
-	    !parse_u64(c, &v) || v > UINT32_MAX)
+	    !parse_dec(c, &v) || v > UINT32_MAX)
 		return false;
 	k->len = (uint32_t)v;
-	if (!LIT(c, " type=") || !parse_sym(c, vs_type_from_name, &k->type) ||
-	    !LIT(c, " op=") || !parse_sym(c, vs_op_from_name, &k->op) ||
+	if (!LIT(c, " type=") || !parse_sym(c, type_from_name, &k->type) ||
+	    !LIT(c, " op=") || !parse_sym(c, op_from_name, &k->op) ||
 	    !LIT(c, " flags=") || !parse_u64(c, &v) || v > UINT32_MAX)
 		return false;
 	k->flags = (uint32_t)v;
@@ -637,10 +712,13 @@ static bool dispatch(const char *name, size_t n, struct cur *c,
 	return false;
 }
 
+static const uint8_t name_chars[256] = {
+	['0' ... '9'] = 1, ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['_'] = 1,
+};
+
 static inline bool is_name_char(char ch)
 {
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       is_digit(ch) || ch == '_';
+	return name_chars[(unsigned char)ch];
 }
 
 /* "[SYSTEM:]EVENT:" then args; the event name part */
@@ -774,11 +852,11 @@ int vs_text_parse_line(const char *line, size_t len, struct vs_event *ev,
 	ev->cpu = -1;
 	ev->pid = -1;
 
-	/* the CPU field "[NNN] " is within the first ~64 bytes */
+	/* the CPU field "[NNN] " comes within the first 96 bytes */
 	cpu = find_cpu(c.p, c.end - c.p > 96 ? c.p + 96 : c.end);
 	if (cpu) {
 		struct cur cc = { cpu + 1, c.end };
-		uint64_t v;
+		uint64_t v = 0;
 
 		parse_task(c.p, cpu, ev);
 		parse_u64(&cc, &v);

@@ -91,7 +91,7 @@ check stdin_finding grep -q '^credit_stall stdin 1:361110866->1:5000' "$TMP/stdi
 cat "$TMP/guest.trace" | "$REPORT" -j host="$TMP/host.trace" guest=- >"$TMP/p3.json"
 check stdin_two_pass jqt "$TMP/p3.json" '.systems[1].clock_offset_ns != null and .totals.lost_packet == 1'
 "$REPORT" -p "$real" >"$TMP/pretty.json"
-check pretty_json_valid jq -e '.version == 1' "$TMP/pretty.json"
+check pretty_json_valid jqt "$TMP/pretty.json" '.version == 1'
 
 # --- bad input: a clear one-line error and exit 2, or skipped lines
 "$REPORT" /nonexistent/trace 2>"$TMP/err"
