@@ -190,7 +190,8 @@ static void write_systems(struct w *w, const struct vs_engine *e,
 		str(w, "name", "  %s", s->name);
 		txt(w, ":");
 		str(w, "file", NULL, in[i].path ? in[i].path : "");
-		u64(w, "events", " %" PRIu64 " events", st->events);
+		u64(w, "events", " %" PRIu64, st->events);
+		txt(w, " event%s", st->events == 1 ? "" : "s");
 		u64(w, "lines", NULL, st->lines);
 		u64(w, "skipped_lines", ", %" PRIu64 " lines skipped",
 		    st->skipped);
