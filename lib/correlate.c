@@ -306,10 +306,22 @@ static void expire(struct vs_matcher *m, struct fifo *f, bool tx, uint64_t now,
 	}
 }
 
-void vs_matcher_advance(struct vs_matcher *m, uint64_t now)
+uint64_t vs_matcher_next_deadline(const struct vs_matcher *m)
+{
+	uint64_t t = UINT64_MAX;
+
+	if (m->txf.head)
+		t = m->txf.head->deadline;
+	if (m->rxf.head && m->rxf.head->deadline < t)
+		t = m->rxf.head->deadline;
+	return t;
+}
+
+uint64_t vs_matcher_advance(struct vs_matcher *m, uint64_t now)
 {
 	expire(m, &m->txf, true, now, false);
 	expire(m, &m->rxf, false, now, false);
+	return vs_matcher_next_deadline(m);
 }
 
 void vs_matcher_flush(struct vs_matcher *m)

@@ -66,8 +66,12 @@ struct vs_matcher *vs_matcher_new(uint64_t window_ns, uint64_t tol_ns,
 void vs_matcher_free(struct vs_matcher *m);
 /* records must come in (roughly, within tol) increasing ref order */
 int vs_matcher_add(struct vs_matcher *m, const struct vs_pkt_rec *r);
-/* report as unmatched whatever waited past its window at time @now */
-void vs_matcher_advance(struct vs_matcher *m, uint64_t now);
+/*
+ * report as unmatched whatever waited past its window at time @now;
+ * returns the next time anything can expire (UINT64_MAX: nothing waits)
+ */
+uint64_t vs_matcher_advance(struct vs_matcher *m, uint64_t now);
+uint64_t vs_matcher_next_deadline(const struct vs_matcher *m);
 /* the end: everything still waiting is unmatched */
 void vs_matcher_flush(struct vs_matcher *m);
 uint64_t vs_matcher_pending(const struct vs_matcher *m);

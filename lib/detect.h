@@ -24,7 +24,8 @@ int vs_credit_stall_finish(struct vs_engine *e);
 int vs_alloc_failure_init(struct vs_engine *e);
 void vs_alloc_failure_event(struct vs_engine *e, const struct vs_event *ev,
 			    uint64_t ref, struct vs_flow *f);
-void vs_alloc_failure_tick(struct vs_engine *e, uint64_t now);
+/* these return the next time they have work, UINT64_MAX for none */
+uint64_t vs_alloc_failure_tick(struct vs_engine *e, uint64_t now);
 int vs_alloc_failure_finish(struct vs_engine *e);
 void vs_alloc_failure_free(struct vs_engine *e);
 
@@ -32,7 +33,7 @@ void vs_alloc_failure_free(struct vs_engine *e);
 int vs_unanswered_init(struct vs_engine *e);
 void vs_unanswered_event(struct vs_engine *e, const struct vs_event *ev,
 			 uint64_t ref);
-void vs_unanswered_tick(struct vs_engine *e, uint64_t now);
+uint64_t vs_unanswered_tick(struct vs_engine *e, uint64_t now);
 int vs_unanswered_finish(struct vs_engine *e);
 void vs_unanswered_free(struct vs_engine *e);
 

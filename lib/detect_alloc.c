@@ -234,9 +234,10 @@ void vs_alloc_failure_event(struct vs_engine *e, const struct vs_event *ev,
 	else
 		s->head = p;
 	s->tail = p;
+	vs_engine_wake(e, ref + e->opt.irq_timeout_ns);
 }
 
-void vs_alloc_failure_tick(struct vs_engine *e, uint64_t now)
+uint64_t vs_alloc_failure_tick(struct vs_engine *e, uint64_t now)
 {
 	struct alloc_state *s = st(e);
 
@@ -249,6 +250,7 @@ void vs_alloc_failure_tick(struct vs_engine *e, uint64_t now)
 		finalize(e, p);
 		free(p);
 	}
+	return s->head ? s->head->ref + e->opt.irq_timeout_ns : UINT64_MAX;
 }
 
 int vs_alloc_failure_finish(struct vs_engine *e)

@@ -82,6 +82,7 @@ void vs_unanswered_event(struct vs_engine *e, const struct vs_event *ev,
 	else
 		s->head = b;
 	s->tail = b;
+	vs_engine_wake(e, ref + e->opt.irq_timeout_ns);
 }
 
 static uint64_t window_end(const struct vs_engine *e, unsigned int sys)
@@ -149,7 +150,7 @@ static void ring(struct vs_engine *e, struct bell *b, bool at_end)
 			   e->opt.irq_timeout_ns / 1e6);
 }
 
-void vs_unanswered_tick(struct vs_engine *e, uint64_t now)
+uint64_t vs_unanswered_tick(struct vs_engine *e, uint64_t now)
 {
 	struct irq_state *s = st(e);
 
@@ -162,6 +163,7 @@ void vs_unanswered_tick(struct vs_engine *e, uint64_t now)
 		ring(e, b, false);
 		free(b);
 	}
+	return s->head ? s->head->ref + e->opt.irq_timeout_ns : UINT64_MAX;
 }
 
 int vs_unanswered_finish(struct vs_engine *e)

@@ -99,6 +99,7 @@ struct vs_engine *vs_engine_new(const struct vs_options *opt,
 		return NULL;
 	e->opt = *opt;
 	e->nsys = nsys;
+	e->tick_at = UINT64_MAX;
 	for (unsigned int i = 0; i < nsys; i++) {
 		snprintf(e->sys[i].name, sizeof(e->sys[i].name), "%s",
 			 names[i]);
@@ -284,6 +285,7 @@ static void match_add(struct vs_engine *e, const struct vs_event *ev,
 	r.pid = ev->pid;
 	if (vs_matcher_add(e->matcher, &r) && !e->err)
 		e->err = ENOMEM;
+	vs_engine_wake(e, vs_matcher_next_deadline(e->matcher));
 }
 
 static void on_pkt(struct vs_engine *e, const struct vs_event *ev,
@@ -372,9 +374,14 @@ int vs_engine_feed(struct vs_engine *e, const struct vs_event *ev)
 	}
 	if (ref > e->now) {
 		e->now = ref;
-		vs_matcher_advance(e->matcher, ref);
-		vs_alloc_failure_tick(e, ref);
-		vs_unanswered_tick(e, ref);
+		if (ref > e->tick_at) {
+			uint64_t t = vs_matcher_advance(e->matcher, ref), u;
+
+			u = vs_alloc_failure_tick(e, ref);
+			t = u < t ? u : t;
+			u = vs_unanswered_tick(e, ref);
+			e->tick_at = u < t ? u : t;
+		}
 	}
 	s = &e->sys[ev->system];
 	if (!s->any) {

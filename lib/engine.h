@@ -61,7 +61,8 @@ struct vs_engine {
 	struct vs_flow_table *flows;
 	struct vs_findings findings;
 	struct vs_matcher *matcher;
-	uint64_t now; /* latest reference time fed */
+	uint64_t now;	  /* latest reference time fed */
+	uint64_t tick_at; /* when a detector or the matcher has work */
 	bool started;
 	int err;      /* first internal error (ENOMEM) */
 	void *det[5]; /* detectors' own state */
@@ -81,6 +82,13 @@ void vs_engine_set_clock(struct vs_engine *e, unsigned int sys,
 void vs_engine_add_cid(struct vs_engine *e, unsigned int sys, uint64_t cid);
 void vs_engine_set_window(struct vs_engine *e, unsigned int sys,
 			  uint64_t first_local, uint64_t last_local);
+
+/* a detector has work at @t: make sure the engine ticks then */
+static inline void vs_engine_wake(struct vs_engine *e, uint64_t t)
+{
+	if (t < e->tick_at)
+		e->tick_at = t;
+}
 
 /* the reference time of a local timestamp of @sys */
 uint64_t vs_engine_ref(const struct vs_engine *e, unsigned int sys,

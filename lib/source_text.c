@@ -32,6 +32,43 @@ static inline int hexval(char c)
 	return -1;
 }
 
+/*
+ * Word-at-a-time helpers (unaligned loads through memcpy, which compilers
+ * turn into plain moves). has_byte() is non-zero when a byte of w equals
+ * the byte repeated in pat; its lowest set bit marks the first such byte.
+ */
+static inline uint64_t load8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
+static inline uint64_t has_byte(uint64_t w, uint64_t pat)
+{
+	uint64_t x = w ^ pat;
+
+	return (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+}
+
+#define BYTES(ch) (0x0101010101010101ull * (unsigned char)(ch))
+
+/* the first @ch in [p, end), or end */
+static inline const char *find_byte(const char *p, const char *end, char ch)
+{
+	while (end - p >= 8) {
+		uint64_t m = has_byte(load8(p), BYTES(ch));
+
+		if (m)
+			return p + __builtin_ctzll(m) / 8;
+		p += 8;
+	}
+	while (p < end && *p != ch)
+		p++;
+	return p;
+}
+
 /* U+00A0 in UTF-8: text copied from web pages pads with it */
 static inline bool is_nbsp(const char *p, const char *end)
 {
@@ -41,25 +78,36 @@ static inline bool is_nbsp(const char *p, const char *end)
 
 static inline void skip_spaces(struct cur *c)
 {
-	/* the column padding of trace output: eight spaces at a time */
-	while (c->end - c->p >= 8) {
-		uint64_t w;
+	while (c->p < c->end) {
+		char ch = *c->p;
 
-		memcpy(&w, c->p, 8);
-		if (w != 0x2020202020202020ull)
-			break;
-		c->p += 8;
-	}
-	while (c->p < c->end && *c->p == ' ')
-		c->p++;
-	for (;;) {
-		if (c->p < c->end && (*c->p == ' ' || *c->p == '\t'))
+		if (ch == ' ') {
+			/* the column padding of trace output: a word at a
+			 * time */
+			if (c->end - c->p >= 8) {
+				uint64_t x = load8(c->p) ^ BYTES(' ');
+
+				c->p += x ? __builtin_ctzll(x) / 8 : 8;
+			} else {
+				c->p++;
+			}
+		} else if (ch == '\t') {
 			c->p++;
-		else if (is_nbsp(c->p, c->end))
+		} else if (is_nbsp(c->p, c->end)) {
 			c->p += 2;
-		else
-			break;
+		} else {
+			return;
+		}
 	}
+}
+
+/* eight digit values (0-9), the first in the lowest byte, to a number */
+static inline uint64_t swar8(uint64_t v)
+{
+	v = v * 10 + (v >> 8);
+	return ((v & 0x000000ff000000ffull) * (100 + (1000000ull << 32)) +
+		((v >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32))) >>
+	       32;
 }
 
 static uint64_t dec_slow(const char *p, const char *e)
@@ -83,12 +131,29 @@ static inline __attribute__((always_inline)) bool parse_dec(struct cur *c,
 	const char *p = c->p;
 	uint64_t v = 0;
 
-	if (p >= c->end || !is_digit(*p))
+	if (c->end - p >= 8) {
+		/* up to eight digits at once: find where they end, then
+		 * combine them pairwise (byte 0 is the leading digit) */
+		uint64_t d = load8(p) - BYTES('0');
+		uint64_t bad = (d | (d + BYTES(0x76))) & BYTES(0x80);
+		unsigned int k = bad ? (unsigned int)__builtin_ctzll(bad) / 8 : 8;
+
+		if (!k)
+			return false;
+		if (k < 8) {
+			c->p = p + k;
+			*out = swar8(d << (8 * (8 - k)));
+			return true;
+		}
+		v = swar8(d);
+		p += 8;
+	} else if (p >= c->end || !is_digit(*p)) {
 		return false;
-	do {
+	}
+	while (p < c->end && is_digit(*p)) {
 		v = v * 10 + (uint64_t)(*p - '0');
 		p++;
-	} while (p < c->end && is_digit(*p));
+	}
 	/* 19 digits always fit; more may not: saturate, never wrap */
 	if (p - c->p > 19)
 		v = dec_slow(c->p, p);
@@ -138,15 +203,30 @@ static bool parse_i64(struct cur *c, int64_t *out)
 	return true;
 }
 
-/* short literals: an inline loop the compiler unrolls, not a memcmp call */
+/* short literals, compared a word at a time */
 static inline __attribute__((always_inline)) bool lit(struct cur *c,
 						      const char *s, size_t n)
 {
-	if ((size_t)(c->end - c->p) < n)
+	size_t rem = (size_t)(c->end - c->p);
+
+	if (rem < n)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		if (c->p[i] != s[i])
+	if (n >= 8 && n <= 16) {
+		if (load8(c->p) != load8(s) ||
+		    load8(c->p + n - 8) != load8(s + n - 8))
 			return false;
+	} else if (n < 8 && rem >= 8) {
+		char pat[8] = { 0 };
+		uint64_t mask = (1ull << (8 * n)) - 1;
+
+		memcpy(pat, s, n & 7); /* n < 8 here */
+		if ((load8(c->p) & mask) != load8(pat))
+			return false;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (c->p[i] != s[i])
+				return false;
+	}
 	c->p += n;
 	return true;
 }
@@ -158,8 +238,19 @@ static inline void token(struct cur *c, const char **s, size_t *n)
 {
 	const char *p = c->p;
 
+	while (c->end - p >= 8) {
+		uint64_t w = load8(p);
+		uint64_t m = has_byte(w, BYTES(' ')) | has_byte(w, BYTES('\t'));
+
+		if (m) {
+			p += __builtin_ctzll(m) / 8;
+			goto done;
+		}
+		p += 8;
+	}
 	while (p < c->end && *p != ' ' && *p != '\t')
 		p++;
+done:
 	*s = c->p;
 	*n = (size_t)(p - c->p);
 	c->p = p;
@@ -183,17 +274,24 @@ static bool parse_ts(struct cur *c, uint64_t *ns)
 	if (!parse_dec(c, &sec))
 		return false;
 	if (c->p < c->end && *c->p == '.') {
+		static const uint64_t pow10[10] = {
+			1000000000, 100000000, 10000000, 1000000, 100000,
+			10000,	    1000,      100,	 10,	  1,
+		};
+
 		c->p++;
 		p = c->p;
-		while (c->p < c->end && is_digit(*c->p)) {
-			if (c->p - p < 9) {
-				frac = frac * 10 + (uint64_t)(*c->p - '0');
-				scale /= 10;
-			}
-			c->p++;
-		}
-		if (c->p == p)
+		if (!parse_dec(c, &frac))
 			return false;
+		if (c->p - p <= 9) {
+			scale = pow10[c->p - p];
+		} else {
+			/* more than nanoseconds: keep the first nine */
+			struct cur f = { p, p + 9 };
+
+			parse_dec(&f, &frac);
+			scale = 1;
+		}
 		if (sec > UINT64_MAX / 1000000000ull)
 			return false;
 		*ns = sec * 1000000000ull + frac * scale;
@@ -438,8 +536,12 @@ static bool parse_kmalloc(struct cur *c, struct vs_event *ev)
 	a->source = VS_ALLOC_KMALLOC;
 	a->order = -1;
 	while (next_kv(c, &kv)) {
-		if (!kv.v)
+		if (!kv.v) {
+			/* %pS of a module symbol: "fn+0x1b4/0x3d0 [vhost_vsock]" */
+			if (kv.kn > 2 && kv.k[0] == '[' && kv.k[kv.kn - 1] == ']')
+				continue;
 			return false;
+		}
 		if (KEY(&kv, "call_site")) {
 			set_call_site(a, kv.v, kv.vn);
 			ev->present |= VS_HAS_CALLSITE;
@@ -456,6 +558,10 @@ static bool parse_kmalloc(struct cur *c, struct vs_event *ev)
 			if (!kv_u64(&kv, &v))
 				return false;
 			a->bytes_alloc = v;
+			/* the kernel prints gfp_flags, node... after it: not
+			 * needed, not read (this is a hot path) */
+			if (have_ptr && (ev->present & VS_HAS_SIZE))
+				break;
 		}
 	}
 	if (!have_ptr || !(ev->present & VS_HAS_SIZE))
@@ -488,6 +594,8 @@ static bool parse_page_alloc(struct cur *c, struct vs_event *ev)
 				return false;
 			a->order = (int16_t)order;
 			ev->present |= VS_HAS_ORDER;
+			if (have_page)
+				break; /* migratetype, gfp_flags: not needed */
 		}
 	}
 	if (!have_page || !(ev->present & VS_HAS_ORDER))
@@ -727,8 +835,9 @@ static bool parse_event(struct cur *c, struct vs_event *ev)
 	const char *name = c->p;
 	size_t n;
 
-	while (c->p < c->end && is_name_char(*c->p))
-		c->p++;
+	/* up to the colon; dispatch() compares the whole name, so a name
+	 * with other characters in it simply matches no event */
+	c->p = find_byte(c->p, c->end, ':');
 	n = (size_t)(c->p - name);
 	if (!n || !LIT(c, ":"))
 		return false;
