@@ -19,6 +19,8 @@ void vs_credit_stall_check(struct vs_engine *e, struct vs_flow *f,
 void vs_credit_stall_note_reverse(struct vs_engine *e, struct vs_flow *f,
 				  const struct vs_event *ev);
 int vs_credit_stall_finish(struct vs_engine *e);
+/* stalls still open when the engine goes away without finishing */
+void vs_credit_stall_free(struct vs_engine *e);
 
 /* detect_alloc.c: alloc_failure */
 int vs_alloc_failure_init(struct vs_engine *e);
@@ -42,6 +44,8 @@ void vs_unanswered_free(struct vs_engine *e);
 void vs_lost_outcome(struct vs_engine *e, const struct vs_pkt_rec *tx,
 		     const struct vs_pkt_rec *rx);
 void vs_lost_free(struct vs_engine *e);
+/* verdicts that waited for the receiver's capture to move on */
+uint64_t vs_lost_tick(struct vs_engine *e, uint64_t now, bool final);
 
 /* detect_reset.c: reset */
 void vs_reset_event(struct vs_engine *e, const struct vs_event *ev,

@@ -23,6 +23,7 @@ struct vs_stall {
 	uint32_t buf_alloc;
 	int64_t fwd_at_start;
 	uint64_t rev_pkts;	/* packets from the receiver meanwhile */
+	bool fwd_moved;		/* ... and whether their fwd_cnt moved */
 	uint64_t rev_updates;	/* of which CREDIT_UPDATE */
 	uint64_t credit_reqs;	/* CREDIT_REQUESTs the sender sent */
 	int peer_sys;		/* the receiver's system if traced, or -1 */
@@ -89,12 +90,12 @@ static const char *cause_of(struct vs_engine *e, struct vs_flow *f,
 	pf = peer_rev_flow(e, f, &peer_sys);
 	if (pf)
 		peer_sent = pf->tx_pkts - s->peer_tx_at_start;
-	if (s->rev_pkts && f->cr.peer_fwd == s->fwd_at_start) {
+	if (s->rev_pkts && !s->fwd_moved) {
 		snprintf(why, size,
 			 "the receiver kept sending (%" PRIu64
 			 " packets) but its fwd_cnt stayed at %u: the reader "
 			 "on %s stopped reading",
-			 s->rev_pkts, f->cr.peer_fwd_raw,
+			 s->rev_pkts, (uint32_t)s->fwd_at_start,
 			 peer_sys >= 0 ? e->sys[peer_sys].name
 				       : "the other side");
 		return "receiver_not_reading";
@@ -119,15 +120,15 @@ static const char *cause_of(struct vs_engine *e, struct vs_flow *f,
 				 "one-way flow credit returns only in explicit "
 				 "CREDIT_UPDATEs: the receiver stopped reading "
 				 "or never sent one%s",
-				 s->credit_reqs ? " (CREDIT_REQUESTs went "
-						  "unanswered)"
+				 s->credit_reqs ? " (the sender asked with "
+						  "CREDIT_REQUEST)"
 						: "");
 			return "no_credit_update_one_way";
 		}
 		snprintf(why, size,
 			 "nothing came back from the receiver: it stopped "
 			 "reading, or its updates were not sent%s",
-			 s->credit_reqs ? " (CREDIT_REQUESTs went unanswered)"
+			 s->credit_reqs ? " (the sender asked with CREDIT_REQUEST)"
 					: "");
 		return "no_credit_update";
 	}
@@ -194,6 +195,8 @@ void vs_credit_stall_note_reverse(struct vs_engine *e, struct vs_flow *f,
 	if (!f->stall)
 		return;
 	f->stall->rev_pkts++;
+	if (f->cr.peer_fwd != f->stall->fwd_at_start)
+		f->stall->fwd_moved = true;
 	if (ev->pkt.op == VS_OP_CREDIT_UPDATE)
 		f->stall->rev_updates++;
 }
@@ -268,4 +271,19 @@ int vs_credit_stall_finish(struct vs_engine *e)
 		close_stall(e, f, end, false, "", NULL);
 	}
 	return e->err ? -e->err : 0;
+}
+
+void vs_credit_stall_free(struct vs_engine *e)
+{
+	unsigned int n;
+
+	if (!e->flows)
+		return;
+	n = vs_flow_count(e->flows);
+	for (unsigned int i = 0; i < n; i++) {
+		struct vs_flow *f = vs_flow_at(e->flows, i);
+
+		free(f->stall);
+		f->stall = NULL;
+	}
 }

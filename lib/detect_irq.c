@@ -112,7 +112,8 @@ static void ring(struct vs_engine *e, struct bell *b, bool at_end)
 		if (y == x || !vs_engine_clocks_known(e, x, y) || !sy->any)
 			continue;
 		/* the other side must have been capturing the whole time */
-		if ((sy->has_window && b->ref < sy->win_start) ||
+		if ((sy->has_window &&
+		     (b->ref < sy->win_start || to > sy->win_end)) ||
 		    (at_end && to > window_end(e, y)))
 			continue;
 		judged++;

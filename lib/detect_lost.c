@@ -18,20 +18,43 @@
 #include <string.h>
 #include "detect.h"
 
-static struct vs_runs *runs(struct vs_engine *e)
+/*
+ * Sends whose verdict waits: live input has no capture windows known in
+ * advance, so a send is judged only once the receiver's capture has shown
+ * something later than its timeout (or at the end).
+ */
+struct deferred {
+	struct vs_pkt_rec tx;
+	struct deferred *next;
+};
+
+struct lost_state {
+	struct vs_runs runs;
+	struct deferred *head, *tail;
+};
+
+static struct lost_state *st(struct vs_engine *e)
 {
 	if (!e->det[VS_DET_LOST])
-		e->det[VS_DET_LOST] = calloc(1, sizeof(struct vs_runs));
+		e->det[VS_DET_LOST] = calloc(1, sizeof(struct lost_state));
 	return e->det[VS_DET_LOST];
 }
 
 void vs_lost_free(struct vs_engine *e)
 {
-	if (e->det[VS_DET_LOST]) {
-		vs_runs_free(e->det[VS_DET_LOST]);
-		free(e->det[VS_DET_LOST]);
-		e->det[VS_DET_LOST] = NULL;
+	struct lost_state *s = e->det[VS_DET_LOST];
+
+	if (!s)
+		return;
+	while (s->head) {
+		struct deferred *d = s->head;
+
+		s->head = d->next;
+		free(d);
 	}
+	vs_runs_free(&s->runs);
+	free(s);
+	e->det[VS_DET_LOST] = NULL;
 }
 
 static int receiver(const struct vs_engine *e, const struct vs_pkt_rec *tx)
@@ -88,10 +111,10 @@ static void summarize(struct vs_engine *e, struct vs_finding *fd,
 				   fd->count, pl, x, flow, yn);
 }
 
-void vs_lost_outcome(struct vs_engine *e, const struct vs_pkt_rec *tx,
-		     const struct vs_pkt_rec *rx)
+/* 1 judged (or no evidence), 0 not yet: the receiver may still show it */
+static int judge(struct vs_engine *e, const struct vs_pkt_rec *tx, bool final)
 {
-	struct vs_runs *r = runs(e);
+	struct vs_runs *r = &st(e)->runs;
 	struct vs_run_key k = { .system = tx->system, .has_flow = true,
 				.t = tx->t };
 	const struct vs_system *sy;
@@ -101,30 +124,20 @@ void vs_lost_outcome(struct vs_engine *e, const struct vs_pkt_rec *tx,
 	uint64_t to = tx->ref + e->opt.irq_timeout_ns, end;
 	int y;
 
-	if (!r) {
-		e->err = ENOMEM;
-		return;
-	}
-	if (rx) {
-		/* delivery resumed: the runs on this flow are over */
-		k.kind = VS_FIND_LOST_PACKET;
-		vs_run_end(r, &k);
-		k.kind = VS_FIND_UNANSWERED_IRQ;
-		vs_run_end(r, &k);
-		return;
-	}
 	y = receiver(e, tx);
 	if (y < 0)
-		return;
+		return 1;
 	sy = &e->sys[y];
 	known = vs_engine_clocks_known(e, tx->system, (unsigned)y);
 	if (known) {
 		end = sy->has_window ? sy->win_end
 				     : vs_engine_ref(e, (unsigned)y,
 						     sy->last_local);
+		if (!final && !sy->has_window && (!sy->any || to > end))
+			return 0;
 		if (!sy->any || to > end ||
 		    (sy->has_window && tx->ref < sy->win_start))
-			return; /* the receiver was not capturing */
+			return 1; /* the receiver was not capturing */
 		answered = vs_engine_answered(e, (unsigned)y, tx->ref, to);
 	} else {
 		struct vs_flow *f = vs_flow_get(e->flows, (unsigned)y, &tx->t,
@@ -142,7 +155,7 @@ void vs_lost_outcome(struct vs_engine *e, const struct vs_pkt_rec *tx,
 		fd = vs_finding_add(&e->findings, k.kind, tx->system, tx->ref);
 		if (!fd) {
 			e->err = ENOMEM;
-			return;
+			return 1;
 		}
 		vs_finding_set_flow(fd, &tx->t);
 		fd->has_end = true;
@@ -165,4 +178,59 @@ void vs_lost_outcome(struct vs_engine *e, const struct vs_pkt_rec *tx,
 	ev.pkt.len = tx->len;
 	ev.pkt.op = tx->op;
 	vs_finding_evidence(fd, &ev);
+	return 1;
+}
+
+void vs_lost_outcome(struct vs_engine *e, const struct vs_pkt_rec *tx,
+		     const struct vs_pkt_rec *rx)
+{
+	struct lost_state *s = st(e);
+	struct vs_run_key k = { .system = tx->system, .has_flow = true,
+				.t = tx->t };
+	struct deferred *d;
+
+	if (!s) {
+		e->err = ENOMEM;
+		return;
+	}
+	if (rx) {
+		/* delivery resumed: the runs on this flow are over */
+		k.kind = VS_FIND_LOST_PACKET;
+		vs_run_end(&s->runs, &k);
+		k.kind = VS_FIND_UNANSWERED_IRQ;
+		vs_run_end(&s->runs, &k);
+		return;
+	}
+	if (!s->head && judge(e, tx, false))
+		return;
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		e->err = ENOMEM;
+		return;
+	}
+	d->tx = *tx;
+	if (s->tail)
+		s->tail->next = d;
+	else
+		s->head = d;
+	s->tail = d;
+	vs_engine_wake(e, e->now + 1000000);
+}
+
+/* judge what waited, in order, as far as the receivers have got */
+uint64_t vs_lost_tick(struct vs_engine *e, uint64_t now, bool final)
+{
+	struct lost_state *s = st(e);
+
+	if (!s)
+		return UINT64_MAX;
+	while (s->head && judge(e, &s->head->tx, final)) {
+		struct deferred *d = s->head;
+
+		s->head = d->next;
+		if (!s->head)
+			s->tail = NULL;
+		free(d);
+	}
+	return s->head ? now + 1000000 : UINT64_MAX;
 }

@@ -124,6 +124,7 @@ void vs_engine_free(struct vs_engine *e)
 	vs_unanswered_free(e);
 	vs_reset_free(e);
 	vs_lost_free(e);
+	vs_credit_stall_free(e);
 	vs_flow_table_free(e->flows);
 	vs_findings_free(&e->findings);
 	free(e);
@@ -270,8 +271,13 @@ static void match_add(struct vs_engine *e, const struct vs_event *ev,
 	int peer;
 
 	peer = peer_system(e, ev->system, tx ? p->dst_cid : p->src_cid);
-	if (peer < 0)
-		return; /* the other end was not captured */
+	/*
+	 * The other end was not captured, or its CID is not known yet (live
+	 * input: learnt from its first packet). With one system only its own
+	 * CIDs can be the other end, and those it declares as it sends.
+	 */
+	if (peer < 0 && e->nsys == 1)
+		return;
 	memset(&r, 0, sizeof(r));
 	r.ref = ref;
 	r.local = ev->ts_ns;
@@ -280,7 +286,14 @@ static void match_add(struct vs_engine *e, const struct vs_event *ev,
 	r.op = p->op;
 	r.system = ev->system;
 	r.tx = tx;
-	r.unbounded = !vs_engine_clocks_known(e, ev->system, (unsigned)peer);
+	if (peer >= 0) {
+		r.unbounded = !vs_engine_clocks_known(e, ev->system,
+						      (unsigned)peer);
+	} else {
+		for (unsigned int i = 0; i < e->nsys; i++)
+			if (!e->sys[i].clock.known)
+				r.unbounded = 1;
+	}
 	r.cpu = ev->cpu;
 	r.pid = ev->pid;
 	if (vs_matcher_add(e->matcher, &r) && !e->err)
@@ -380,6 +393,8 @@ int vs_engine_feed(struct vs_engine *e, const struct vs_event *ev)
 			u = vs_alloc_failure_tick(e, ref);
 			t = u < t ? u : t;
 			u = vs_unanswered_tick(e, ref);
+			t = u < t ? u : t;
+			u = vs_lost_tick(e, ref, false);
 			e->tick_at = u < t ? u : t;
 		}
 	}
@@ -430,6 +445,7 @@ int vs_engine_finish(struct vs_engine *e)
 	if (!e->started && (err = start(e)))
 		return err;
 	vs_matcher_flush(e->matcher);
+	vs_lost_tick(e, e->now, true);
 	err = vs_credit_stall_finish(e);
 	if (!err)
 		err = vs_alloc_failure_finish(e);

@@ -42,7 +42,7 @@ struct vs_finding {
 	uint64_t count;	   /* events it covers (packets, failures, RSTs) */
 	uint64_t seq;	   /* creation order, for a stable sort */
 	char cause[48];	   /* short machine-readable cause, or "" */
-	char ended_by[32]; /* how it ended, or "" */
+	char ended_by[48]; /* how it ended, or "" */
 	char summary[VS_SUMMARY_LEN];
 	unsigned int nevidence;
 	struct vs_evidence evidence[VS_EVIDENCE_MAX];

@@ -41,7 +41,7 @@ run_prog() {
 
 echo "== unit tests"
 for t in "$BUILD"/tests/test_*; do
-	[ -x "$t" ] || continue
+	[ -x "$t" ] && [ "${t%.d}" = "$t" ] || continue
 	run_prog "$(basename "$t")" "" "$t"
 done
 
@@ -49,7 +49,7 @@ echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for t in "$BUILD"/san/test_*; do
-	[ -x "$t" ] || continue
+	[ -x "$t" ] && [ "${t%.d}" = "$t" ] || continue
 	run_prog "$(basename "$t")" "asan:" "$t"
 done
 

@@ -1414,7 +1414,7 @@ static const char mem_trace[] =
 static struct vs_source *open_mem_copy(const char *s, size_t len,
 				       char **keep)
 {
-	*keep = malloc(len ? len : 1);
+	*keep = calloc(1, len ? len : 1);
 	if (!*keep)
 		abort();
 	memcpy(*keep, s, len);
