@@ -81,17 +81,6 @@ struct vs_matcher {
 	double lat; /* running latency estimate, ns */
 };
 
-static unsigned int tuple_hash(const struct vs_tuple *t)
-{
-	uint64_t h = t->src_cid * 0x9e3779b97f4a7c15ull;
-
-	h ^= ((uint64_t)t->src_port << 32 | t->dst_port) +
-	     0x7f4a7c159e3779b9ull + (h << 6) + (h >> 2);
-	h ^= t->dst_cid * 0xc2b2ae3d27d4eb4full;
-	h ^= h >> 29;
-	return (unsigned int)(h * 0x94d049bb133111ebull >> 32);
-}
-
 struct vs_matcher *vs_matcher_new(uint64_t window_ns, uint64_t tol_ns,
 				  vs_match_fn fn, void *ctx)
 {
@@ -114,7 +103,7 @@ struct vs_matcher *vs_matcher_new(uint64_t window_ns, uint64_t tol_ns,
 
 static struct mq *mq_get(struct vs_matcher *m, const struct vs_tuple *t)
 {
-	unsigned int h = tuple_hash(t) & (m->nbuckets - 1);
+	unsigned int h = vs_tuple_hash(t) & (m->nbuckets - 1);
 	struct mq *q;
 
 	for (q = m->buckets[h]; q; q = q->chain)
@@ -128,7 +117,7 @@ static struct mq *mq_get(struct vs_matcher *m, const struct vs_tuple *t)
 			for (unsigned int i = 0; i < m->nbuckets; i++) {
 				while (m->buckets[i]) {
 					struct mq *x = m->buckets[i];
-					unsigned int k = tuple_hash(&x->t) &
+					unsigned int k = vs_tuple_hash(&x->t) &
 							 (n - 1);
 
 					m->buckets[i] = x->chain;
@@ -139,7 +128,7 @@ static struct mq *mq_get(struct vs_matcher *m, const struct vs_tuple *t)
 			free(m->buckets);
 			m->buckets = b;
 			m->nbuckets = n;
-			h = tuple_hash(t) & (n - 1);
+			h = vs_tuple_hash(t) & (n - 1);
 		}
 	}
 	q = calloc(1, sizeof(*q));
@@ -388,7 +377,6 @@ void vs_matcher_free(struct vs_matcher *m)
 /* ---- offset estimation ---- */
 
 #define CORR_MAX_RECS (2u << 20) /* per system: ~80 MiB at most */
-#define CORR_MAX_CIDS 16
 
 struct crec {
 	uint64_t local;
@@ -402,8 +390,7 @@ struct csys {
 	struct crec *v;
 	size_t n, cap;
 	bool truncated;
-	uint64_t cids[CORR_MAX_CIDS];
-	unsigned int ncids;
+	struct vs_cidset cids;
 };
 
 struct vs_corr {
@@ -434,30 +421,16 @@ void vs_corr_free(struct vs_corr *c)
 	free(c);
 }
 
-static void own(struct csys *s, uint64_t cid)
-{
-	for (unsigned int i = 0; i < s->ncids; i++)
-		if (s->cids[i] == cid)
-			return;
-	if (s->ncids < CORR_MAX_CIDS)
-		s->cids[s->ncids++] = cid;
-}
-
 bool vs_corr_owns(const struct vs_corr *c, unsigned int sys, uint64_t cid)
 {
-	const struct csys *s = &c->sys[sys];
-
-	for (unsigned int i = 0; i < s->ncids; i++)
-		if (s->cids[i] == cid)
-			return true;
-	return false;
+	return vs_cidset_has(&c->sys[sys].cids, cid);
 }
 
 unsigned int vs_corr_cids(const struct vs_corr *c, unsigned int sys,
 			  const uint64_t **cids)
 {
-	*cids = c->sys[sys].cids;
-	return c->sys[sys].ncids;
+	*cids = c->sys[sys].cids.cid;
+	return c->sys[sys].cids.n;
 }
 
 int vs_corr_add(struct vs_corr *c, const struct vs_event *ev)
@@ -468,7 +441,8 @@ int vs_corr_add(struct vs_corr *c, const struct vs_event *ev)
 	if (!vs_event_is_pkt(ev) || ev->system >= c->nsys)
 		return 0;
 	s = &c->sys[ev->system];
-	own(s, ev->kind == VS_EV_PKT_TX ? ev->pkt.src_cid : ev->pkt.dst_cid);
+	vs_cidset_add(&s->cids, ev->kind == VS_EV_PKT_TX ? ev->pkt.src_cid
+							: ev->pkt.dst_cid);
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 4096;
 
@@ -519,7 +493,7 @@ static int cmp_i64(const void *a, const void *b)
 static uint64_t rec_key(const struct crec *r)
 {
 	struct vs_tuple t = r->t;
-	uint64_t h = tuple_hash(&t);
+	uint64_t h = vs_tuple_hash(&t);
 
 	return (h << 32) ^ ((uint64_t)r->op << 24) ^ r->len ^
 	       (t.src_port * 0x9e3779b1ull << 20);

@@ -138,13 +138,7 @@ void vs_engine_set_clock(struct vs_engine *e, unsigned int sys,
 
 void vs_engine_add_cid(struct vs_engine *e, unsigned int sys, uint64_t cid)
 {
-	struct vs_system *s = &e->sys[sys];
-
-	for (unsigned int i = 0; i < s->ncids; i++)
-		if (s->cids[i] == cid)
-			return;
-	if (s->ncids < VS_MAX_OWNED_CIDS)
-		s->cids[s->ncids++] = cid;
+	vs_cidset_add(&e->sys[sys].cids, cid);
 }
 
 void vs_engine_set_window(struct vs_engine *e, unsigned int sys,
@@ -167,12 +161,7 @@ uint64_t vs_engine_ref(const struct vs_engine *e, unsigned int sys,
 
 bool vs_engine_owns(const struct vs_engine *e, unsigned int sys, uint64_t cid)
 {
-	const struct vs_system *s = &e->sys[sys];
-
-	for (unsigned int i = 0; i < s->ncids; i++)
-		if (s->cids[i] == cid)
-			return true;
-	return false;
+	return vs_cidset_has(&e->sys[sys].cids, cid);
 }
 
 /* the system at the other end of a packet @sys handled, or -1 */

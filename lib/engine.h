@@ -16,7 +16,6 @@
 #include "flow.h"
 
 #define VS_SYSNAME_LEN 32
-#define VS_MAX_OWNED_CIDS 16
 #define VS_ACT_RING 4096 /* recent activity kept per system */
 
 struct vs_options {
@@ -44,8 +43,7 @@ struct vs_system {
 	bool any;
 	uint64_t per_kind[VS_EV__MAX];
 	uint64_t alloc_failures;
-	uint64_t cids[VS_MAX_OWNED_CIDS]; /* CIDs it sends from / receives at */
-	unsigned int ncids;
+	struct vs_cidset cids;
 	/* capture window on the reference clock, known before the pass */
 	bool has_window;
 	uint64_t win_start, win_end;

@@ -24,23 +24,9 @@ char *vs_tuple_str(const struct vs_tuple *t, char *buf, unsigned int size)
 	return buf;
 }
 
-static inline uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
 static inline unsigned int hash(unsigned int system, const struct vs_tuple *t)
 {
-	uint64_t h = mix(t->src_cid ^ ((uint64_t)t->src_port << 32));
-
-	h = mix(h ^ t->dst_cid ^ ((uint64_t)t->dst_port << 32) ^
-		((uint64_t)system << 20));
-	return (unsigned int)h;
+	return vs_tuple_hash(t) ^ (system * 0x9e3779b1u);
 }
 
 struct vs_flow_table *vs_flow_table_new(void)

@@ -40,6 +40,39 @@ static inline bool vs_tuple_eq(const struct vs_tuple *a,
 	       a->src_port == b->src_port && a->dst_port == b->dst_port;
 }
 
+static inline unsigned int vs_tuple_hash(const struct vs_tuple *t)
+{
+	uint64_t h = t->src_cid * 0x9e3779b97f4a7c15ull;
+
+	h ^= ((uint64_t)t->src_port << 32 | t->dst_port) +
+	     0x7f4a7c159e3779b9ull + (h << 6) + (h >> 2);
+	h ^= t->dst_cid * 0xc2b2ae3d27d4eb4full;
+	h ^= h >> 29;
+	return (unsigned int)(h * 0x94d049bb133111ebull >> 32);
+}
+
+/* the CIDs one system owns: it sends from them, receives at them */
+#define VS_MAX_OWNED_CIDS 16
+
+struct vs_cidset {
+	uint64_t cid[VS_MAX_OWNED_CIDS];
+	unsigned int n;
+};
+
+static inline bool vs_cidset_has(const struct vs_cidset *s, uint64_t cid)
+{
+	for (unsigned int i = 0; i < s->n; i++)
+		if (s->cid[i] == cid)
+			return true;
+	return false;
+}
+
+static inline void vs_cidset_add(struct vs_cidset *s, uint64_t cid)
+{
+	if (!vs_cidset_has(s, cid) && s->n < VS_MAX_OWNED_CIDS)
+		s->cid[s->n++] = cid;
+}
+
 /* "SRC_CID:SRC_PORT->DST_CID:DST_PORT" */
 #define VS_TUPLE_STRLEN 64
 char *vs_tuple_str(const struct vs_tuple *t, char *buf, unsigned int size);

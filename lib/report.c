@@ -237,10 +237,10 @@ static void write_systems(struct w *w, const struct vs_engine *e,
 		}
 		str(w, "clock_note", i ? " (%s)" : NULL, c->note);
 		arr_open(w, "cids");
-		if (s->ncids)
+		if (s->cids.n)
 			txt(w, "\n    CIDs:");
-		for (unsigned int k = 0; k < s->ncids; k++)
-			u64(w, NULL, " %" PRIu64, s->cids[k]);
+		for (unsigned int k = 0; k < s->cids.n; k++)
+			u64(w, NULL, " %" PRIu64, s->cids.cid[k]);
 		arr_close(w);
 		if (st->skipped)
 			txt(w, "\n    first skipped line %" PRIu64 ": %s",

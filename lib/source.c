@@ -345,7 +345,8 @@ struct par {
 	uint64_t page;
 };
 
-static int chunk_push(struct pchunk *c, const struct vs_event *ev)
+/* room for one more event, parsed in place */
+static int chunk_reserve(struct pchunk *c)
 {
 	if (c->nev == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 8192;
@@ -356,7 +357,6 @@ static int chunk_push(struct pchunk *c, const struct vs_event *ev)
 		c->ev = v;
 		c->cap = cap;
 	}
-	c->ev[c->nev++] = *ev;
 	return 0;
 }
 
@@ -370,7 +370,6 @@ static void parse_chunk(struct par *p, struct pchunk *c)
 	uint64_t base = c->index * CHUNK, lim = base + CHUNK;
 	uint64_t from = base ? base - 1 : 0, map_off;
 	size_t got, pos = 0, map_len;
-	struct vs_event ev;
 	char *map, *buf;
 
 	memset(&c->st, 0, sizeof(c->st));
@@ -419,9 +418,10 @@ static void parse_chunk(struct par *p, struct pchunk *c)
 		}
 		if (len != SIZE_MAX && len > VS_MAX_LINE)
 			len = SIZE_MAX;
-		if (take_line(&c->st, line, len, &ev) &&
-		    (c->err = chunk_push(c, &ev)))
+		c->err = chunk_reserve(c);
+		if (c->err)
 			break;
+		c->nev += take_line(&c->st, line, len, &c->ev[c->nev]);
 	}
 	munmap(map, map_len);
 }

@@ -537,8 +537,10 @@ static bool parse_kmalloc(struct cur *c, struct vs_event *ev)
 	a->order = -1;
 	while (next_kv(c, &kv)) {
 		if (!kv.v) {
-			/* %pS of a module symbol: "fn+0x1b4/0x3d0 [vhost_vsock]" */
-			if (kv.kn > 2 && kv.k[0] == '[' && kv.k[kv.kn - 1] == ']')
+			/* %pS of a module symbol: "fn+0x1b4/0x3d0 [vhost_vsock]";
+			 * trace-cmd's kmem plugin: "(fn+0x5c) call_site=..." */
+			if (kv.kn > 2 && ((kv.k[0] == '[' && kv.k[kv.kn - 1] == ']') ||
+					  (kv.k[0] == '(' && kv.k[kv.kn - 1] == ')')))
 				continue;
 			return false;
 		}
