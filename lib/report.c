@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The report writer: text and JSON from one description of each field. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <string.h>
 #include "report.h"
@@ -163,6 +164,14 @@ static const char *secs(uint64_t ns, char *buf, size_t n)
 	return buf;
 }
 
+/* "1000.123456789" */
+static const char *secs9(uint64_t ns, char *buf, size_t n)
+{
+	snprintf(buf, n, "%" PRIu64 ".%09" PRIu64, ns / UINT64_C(1000000000),
+		 ns % UINT64_C(1000000000));
+	return buf;
+}
+
 static const char *dur(uint64_t ns, char *buf, size_t n)
 {
 	if (ns >= 10000000000ull)
@@ -217,11 +226,16 @@ static void write_systems(struct w *w, const struct vs_engine *e,
 			dbl(w, "clock_drift_ppm", NULL, 0);
 			txt(w, "the reference: report times are on it");
 		} else if (c->known) {
-			i64(w, "clock_offset_ns", "offset %+" PRId64 " ns",
-			    c->offset_ns);
-			if (c->has_uncertainty)
-				u64(w, "offset_uncertainty_ns",
-				    " +/- %" PRIu64 " ns", c->uncertainty_ns);
+			i64(w, "clock_offset_ns", NULL, c->offset_ns);
+			txt(w, "offset %s%s s", c->offset_ns < 0 ? "-" : "+",
+			    secs9((uint64_t)llabs(c->offset_ns), b1,
+				  sizeof(b1)));
+			if (c->has_uncertainty) {
+				u64(w, "offset_uncertainty_ns", NULL,
+				    c->uncertainty_ns);
+				txt(w, " +/- %s",
+				    dur(c->uncertainty_ns, b2, sizeof(b2)));
+			}
 			else
 				null(w, "offset_uncertainty_ns", "%s",
 				     " (uncertainty unknown)");
