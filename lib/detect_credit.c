@@ -265,7 +265,9 @@ int vs_credit_stall_finish(struct vs_engine *e)
 		if (!f->stall)
 			continue;
 		s = &e->sys[f->system];
-		end = vs_engine_ref(e, f->system, s->last_local);
+		/* the capture went on past --until: the stall lasted to it */
+		end = s->cut ? e->opt.until_ns
+			     : vs_engine_ref(e, f->system, s->last_local);
 		if (end < f->stall->start)
 			end = f->stall->start;
 		close_stall(e, f, end, false, "", NULL);

@@ -143,8 +143,8 @@ static int judge(struct vs_engine *e, const struct vs_pkt_rec *tx, bool final)
 		struct vs_flow *f = vs_flow_get(e->flows, (unsigned)y, &tx->t,
 						false);
 
-		answered = (f && f->rx_pkts) || sy->per_kind[VS_EV_IRQ] ||
-			   sy->per_kind[VS_EV_VQ_IRQ];
+		/* no common timeline: any answer in the whole capture */
+		answered = (f && f->rx_pkts) || sy->act_n;
 	}
 	k.kind = answered ? VS_FIND_LOST_PACKET : VS_FIND_UNANSWERED_IRQ;
 	fd = vs_run_get(r, &e->findings, &k, NULL);

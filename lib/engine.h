@@ -41,6 +41,7 @@ struct vs_system {
 	uint64_t events; /* after filters */
 	uint64_t first_local, last_local;
 	bool any;
+	bool cut; /* events after --until were dropped */
 	uint64_t per_kind[VS_EV__MAX];
 	uint64_t alloc_failures;
 	struct vs_cidset cids;
@@ -49,7 +50,7 @@ struct vs_system {
 	uint64_t win_start, win_end;
 	/* recent "answers": irq, vq irq, mailbox receive, packet receive */
 	uint64_t act[VS_ACT_RING];
-	uint64_t act_n;
+	uint64_t act_n; /* answers seen in all */
 };
 
 struct vs_engine {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The report writer: text and JSON from one description of each field. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <stdarg.h>
 #include <string.h>
@@ -15,12 +16,13 @@ struct w {
 	bool first[32];
 };
 
-static void indent(struct w *w)
+/* pretty JSON: a new line, indented @level steps */
+static void indent(struct w *w, int level)
 {
 	if (!w->pretty)
 		return;
 	fputc('\n', w->f);
-	for (int i = 0; i < w->depth; i++)
+	for (int i = 0; i < level; i++)
 		fputs("  ", w->f);
 }
 
@@ -50,7 +52,7 @@ static void key(struct w *w, const char *k)
 	if (!w->first[w->depth])
 		fputc(',', w->f);
 	w->first[w->depth] = false;
-	indent(w);
+	indent(w, w->depth + 1);
 	if (k) {
 		json_str(w->f, k);
 		fputs(w->pretty ? ": " : ":", w->f);
@@ -74,7 +76,7 @@ static void close_(struct w *w, char c)
 		return;
 	w->depth--;
 	if (!w->first[w->depth + 1])
-		indent(w);
+		indent(w, w->depth + 1);
 	fputc(c, w->f);
 }
 
@@ -214,7 +216,10 @@ static void write_systems(struct w *w, const struct vs_engine *e,
 			txt(w, ", %s .. %s (%s)",
 			    secs(st->first_ts, b1, sizeof(b1)),
 			    secs(st->last_ts, b2, sizeof(b2)),
-			    dur(st->last_ts - st->first_ts, b3, sizeof(b3)));
+			    st->last_ts >= st->first_ts
+				    ? dur(st->last_ts - st->first_ts, b3,
+					  sizeof(b3))
+				    : "timestamps go backwards");
 		} else {
 			null(w, "first_ts_ns", NULL, NULL);
 			null(w, "last_ts_ns", NULL, NULL);
@@ -239,9 +244,11 @@ static void write_systems(struct w *w, const struct vs_engine *e,
 			else
 				null(w, "offset_uncertainty_ns", "%s",
 				     " (uncertainty unknown)");
+			/* below the printed precision it is 0, not -0.000 */
 			dbl(w, "clock_drift_ppm",
-			    c->drift_ppm != 0 ? ", drift %+.3f ppm" : NULL,
-			    c->drift_ppm);
+			    fabs(c->drift_ppm) >= 0.0005 ? ", drift %+.3f ppm"
+							 : NULL,
+			    fabs(c->drift_ppm) >= 0.0005 ? c->drift_ppm : 0);
 			txt(w, " against %s", e->sys[0].name);
 		} else {
 			null(w, "clock_offset_ns", "%s", "offset unknown");
@@ -397,6 +404,8 @@ static void write_findings(struct w *w, const struct vs_engine *e,
 			null(w, "cause", NULL, NULL);
 		if (f->ended_by[0])
 			str(w, "ended_by", NULL, f->ended_by);
+		else
+			null(w, "ended_by", NULL, NULL);
 		str(w, "summary", quiet ? ": %s\n" : "\n      %s\n",
 		    f->summary);
 		arr_open(w, "evidence");
@@ -404,8 +413,10 @@ static void write_findings(struct w *w, const struct vs_engine *e,
 			const struct vs_evidence *ev = &f->evidence[k];
 
 			obj_open(w, NULL);
-			str(w, "system", quiet ? NULL : "      | %-8s",
-			    e->sys[ev->system].name);
+			str(w, "system", NULL, e->sys[ev->system].name);
+			if (!quiet)
+				txt(w, "      | %-*s", w->nw,
+				    e->sys[ev->system].name);
 			u64(w, "ts_ns", NULL, ev->ts);
 			if (!quiet)
 				txt(w, " %s ", secs(ev->ts, b1, sizeof(b1)));

@@ -954,6 +954,10 @@ int vs_text_parse_line(const char *line, size_t len, struct vs_event *ev,
 		return VS_LINE_IGNORED;
 	if (*c.p == 'C' && c.end - c.p > 4 && !memcmp(c.p, "CPU:", 4))
 		return parse_lost(&c, lost);
+	/* trace-cmd report: "CPU 3 is empty" */
+	if (*c.p == 'C' && c.end - c.p > 12 && !memcmp(c.p, "CPU ", 4) &&
+	    !memcmp(c.end - 8, "is empty", 8))
+		return VS_LINE_IGNORED;
 	/* trace-cmd report header lines */
 	if ((c.end - c.p >= 5 && !memcmp(c.p, "cpus=", 5)) ||
 	    (c.end - c.p >= 8 && !memcmp(c.p, "version ", 8)))
