@@ -33,7 +33,7 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/san/%)
 
 # Debian packages the build and the tests need (make deps installs them)
-DEB_PKGS := gcc make libc6-dev clang libclang-rt-14-dev jq
+DEB_PKGS := gcc make libc6-dev clang libclang-rt-14-dev jq groff-base
 
 .DELETE_ON_ERROR:
 .PHONY: all deps check demo bench install clean unit fuzz
