@@ -233,6 +233,28 @@ static bool irq_may_answer(const char *name)
 	return true;
 }
 
+/*
+ * irq_may_answer(), remembered per system and interrupt number; a shared
+ * line prints one entry per handler, so the name is checked too (FNV-1a).
+ */
+static bool irq_answers(struct vs_engine *e, const struct vs_event *ev)
+{
+	struct vs_irq_verdict *c;
+	uint32_t h = 2166136261u;
+
+	if (ev->irq.irq < 0 || ev->irq.irq >= VS_IRQ_CACHE)
+		return irq_may_answer(ev->irq.name);
+	for (const char *p = ev->irq.name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h |= 1; /* 0 marks an empty slot */
+	c = &e->sys[ev->system].irq_verdict[ev->irq.irq];
+	if (c->name_hash != h) {
+		c->name_hash = h;
+		c->answers = irq_may_answer(ev->irq.name);
+	}
+	return c->answers;
+}
+
 static void activity(struct vs_engine *e, unsigned int sys, uint64_t ref)
 {
 	struct vs_system *s = &e->sys[sys];
@@ -434,7 +456,7 @@ int vs_engine_feed(struct vs_engine *e, const struct vs_event *ev)
 		vs_alloc_failure_event(e, ev, ref, NULL);
 		break;
 	case VS_EV_IRQ:
-		if (irq_may_answer(ev->irq.name))
+		if (irq_answers(e, ev))
 			activity(e, ev->system, ref);
 		break;
 	case VS_EV_VQ_IRQ:

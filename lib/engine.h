@@ -17,6 +17,7 @@
 
 #define VS_SYSNAME_LEN 32
 #define VS_ACT_RING 4096 /* recent activity kept per system */
+#define VS_IRQ_CACHE 1024 /* interrupt numbers whose names are remembered */
 
 struct vs_options {
 	uint64_t stall_ns;	 /* credit stall threshold (--stall-ms) */
@@ -42,6 +43,10 @@ struct vs_system {
 	uint64_t first_local, last_local;
 	bool any;
 	bool cut; /* events after --until were dropped */
+	struct vs_irq_verdict {
+		uint32_t name_hash;
+		bool answers;
+	} irq_verdict[VS_IRQ_CACHE];
 	uint64_t per_kind[VS_EV__MAX];
 	uint64_t alloc_failures;
 	struct vs_cidset cids;

@@ -54,6 +54,14 @@ static inline uint64_t has_byte(uint64_t w, uint64_t pat)
 
 #define BYTES(ch) (0x0101010101010101ull * (unsigned char)(ch))
 
+/* exactly the bytes of w equal to the byte of pat: their high bit set */
+static inline uint64_t eq_bytes(uint64_t w, uint64_t pat)
+{
+	uint64_t x = w ^ pat;
+
+	return ~(((x & BYTES(0x7f)) + BYTES(0x7f)) | x | BYTES(0x7f));
+}
+
 /* the first @ch in [p, end), or end */
 static inline const char *find_byte(const char *p, const char *end, char ch)
 {
@@ -710,7 +718,26 @@ static bool parse_mbox(struct cur *c, struct vs_event *ev)
 	return have_chan && have_msg;
 }
 
-#define NAME_IS(s, n, lit_) ((n) == sizeof(lit_) - 1 && !memcmp(s, lit_, n))
+/* an event name of known length @n against a literal of the same length */
+static inline __attribute__((always_inline)) bool name_is(const char *s,
+							 size_t n,
+							 const char *lit_,
+							 size_t ln)
+{
+	size_t i = 0;
+
+	if (n != ln)
+		return false;
+	for (; i + 8 <= n; i += 8)
+		if (load8(s + i) != load8(lit_ + i))
+			return false;
+	for (; i < n; i++)
+		if (s[i] != lit_[i])
+			return false;
+	return true;
+}
+
+#define NAME_IS(s, n, lit_) name_is(s, n, lit_, sizeof(lit_) - 1)
 
 static bool dispatch(const char *name, size_t n, struct cur *c,
 		     struct vs_event *ev)
@@ -865,6 +892,16 @@ static void parse_task(const char *s, const char *e, struct vs_event *ev)
 	const char *dash, *p;
 	uint64_t pid = 0;
 
+	/* the padding before "[cpu]", a word at a time from the end */
+	while (e - s >= 8) {
+		uint64_t x = load8(e - 8) ^ BYTES(' ');
+
+		if (x) {
+			e -= __builtin_clzll(x) / 8;
+			break;
+		}
+		e -= 8;
+	}
 	for (;;) {
 		if (e > s && (e[-1] == ' ' || e[-1] == '\t'))
 			e--;
@@ -892,8 +929,20 @@ static void parse_task(const char *s, const char *e, struct vs_event *ev)
 		else
 			break;
 	}
-	for (dash = e; dash > s && dash[-1] != '-'; dash--)
-		;
+	/* the last '-': the pid follows it (the comm may hold dashes) */
+	dash = e;
+	while (dash - s >= 8) {
+		uint64_t m = eq_bytes(load8(dash - 8), BYTES('-'));
+
+		if (m) {
+			dash = dash - 8 + (63 - __builtin_clzll(m)) / 8 + 1;
+			goto found;
+		}
+		dash -= 8;
+	}
+	while (dash > s && dash[-1] != '-')
+		dash--;
+found:
 	if (dash == s || dash == e)
 		goto comm_only;
 	for (p = dash; p < e; p++) {
