@@ -2,9 +2,9 @@
 /*
  * unanswered_interrupt: a doorbell rung that nobody answered.
  *
- * - a kick (driver → device) or a mailbox send on one system with no
- *   interrupt, queue work, mailbox receive or packet receive on the other
- *   system within the timeout;
+ * - a kick (driver → device), a call (device → driver) or a mailbox send
+ *   on one system with no interrupt, queue work, mailbox receive or packet
+ *   receive on the other system within the timeout;
  * - packets sent to a traced system that shows neither an interrupt nor a
  *   receive for them (detect_lost.c decides which packets; this file keeps
  *   the finding).
@@ -66,7 +66,8 @@ void vs_unanswered_event(struct vs_engine *e, const struct vs_event *ev,
 	struct irq_state *s = st(e);
 	struct bell *b;
 
-	if (ev->kind != VS_EV_VQ_KICK && ev->kind != VS_EV_MBOX_TX)
+	if (ev->kind != VS_EV_VQ_KICK && ev->kind != VS_EV_VQ_CALL &&
+	    ev->kind != VS_EV_MBOX_TX)
 		return;
 	if (e->nsys < 2)
 		return; /* the other side is not in the capture */
@@ -102,7 +103,8 @@ static void ring(struct vs_engine *e, struct bell *b, bool at_end)
 				.system = (uint16_t)x };
 	struct vs_finding *fd;
 	const char *what;
-	bool kick = b->ev.kind == VS_EV_VQ_KICK;
+	bool kick = b->ev.kind == VS_EV_VQ_KICK ||
+		    b->ev.kind == VS_EV_VQ_CALL;
 
 	snprintf(k.tag, sizeof(k.tag), "%s/%s", kick ? b->ev.vq.dev : "mbox",
 		 kick ? b->ev.vq.vq : b->ev.mbox.chan);
@@ -124,7 +126,9 @@ static void ring(struct vs_engine *e, struct bell *b, bool at_end)
 	}
 	if (!judged)
 		return;
-	what = kick ? "kick" : "mailbox doorbell";
+	what = b->ev.kind == VS_EV_VQ_KICK   ? "kick"
+	       : b->ev.kind == VS_EV_VQ_CALL ? "call"
+					     : "mailbox doorbell";
 	fd = vs_run_get(&s->runs, &e->findings, &k, &last);
 	if (fd && b->ref - last < MERGE_NS) {
 		fd->count++;
@@ -138,8 +142,10 @@ static void ring(struct vs_engine *e, struct bell *b, bool at_end)
 		}
 		fd->has_end = true;
 		fd->end = b->ref;
-		snprintf(fd->cause, sizeof(fd->cause), "%s",
-			 kick ? "kick_unanswered" : "mailbox_unanswered");
+		snprintf(fd->cause, sizeof(fd->cause), "%s_unanswered",
+			 b->ev.kind == VS_EV_VQ_KICK   ? "kick"
+			 : b->ev.kind == VS_EV_VQ_CALL ? "call"
+						       : "mailbox");
 	}
 	vs_run_set(&s->runs, &k, &e->findings, fd, b->ref);
 	vs_finding_evidence(fd, &b->ev);

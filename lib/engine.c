@@ -465,6 +465,7 @@ int vs_engine_feed(struct vs_engine *e, const struct vs_event *ev)
 		activity(e, ev->system, ref);
 		break;
 	case VS_EV_VQ_KICK:
+	case VS_EV_VQ_CALL:
 	case VS_EV_MBOX_TX:
 		vs_unanswered_event(e, ev, ref);
 		break;

@@ -10,7 +10,7 @@ static const char *const kind_names[VS_EV__MAX] = {
 	[VS_EV_VQ_GET] = "vq_get",     [VS_EV_IRQ] = "irq",
 	[VS_EV_IRQ_EXIT] = "irq_exit", [VS_EV_MBOX_TX] = "mbox_tx",
 	[VS_EV_MBOX_RX] = "mbox_rx",   [VS_EV_ALLOC] = "alloc",
-	[VS_EV_MARK] = "mark",
+	[VS_EV_MARK] = "mark",	       [VS_EV_VQ_CALL] = "vq_call",
 };
 
 static const char *const op_names[] = {

@@ -29,6 +29,7 @@ enum vs_kind {
 	VS_EV_MBOX_RX,	/* mailbox doorbell received */
 	VS_EV_ALLOC,	/* kmalloc / mm_page_alloc and friends */
 	VS_EV_MARK,	/* free text (trace_marker, refdev notes) */
+	VS_EV_VQ_CALL,	/* device notifies driver (used buffers) */
 	VS_EV__MAX,
 };
 

@@ -135,6 +135,7 @@ void vs_event_describe(const struct vs_event *ev, char *buf, size_t size)
 				 ev->alloc.failed ? " ptr=NULL" : "");
 		break;
 	case VS_EV_VQ_KICK:
+	case VS_EV_VQ_CALL:
 	case VS_EV_VQ_IRQ:
 	case VS_EV_VQ_ADD:
 	case VS_EV_VQ_GET:

@@ -788,6 +788,10 @@ static bool dispatch(const char *name, size_t n, struct cur *c,
 			ev->kind = VS_EV_MBOX_RX;
 			return parse_mbox(c, ev);
 		}
+		if (NAME_IS(name, n, "vq_call")) {
+			ev->kind = VS_EV_VQ_CALL;
+			return parse_vq(c, ev);
+		}
 		break;
 	case 6:
 		if (NAME_IS(name, n, "vq_irq")) {

@@ -1,0 +1,1455 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vsock-refdev sim: two systems in two processes over shared memory.
+ *
+ * a is the driver (a guest, CID 3): it owns the rings, fills the receive
+ * queue, sends on the transmit queue and kicks. b is the device (a host,
+ * CID 2): it pops what a sent, delivers into a's receive buffers and calls.
+ * Both run the same protocol engine. Each writes its events as the kernel
+ * would print them (a.trace, b.trace) on its own clock; b's clock runs at
+ * an offset and a drift from a's. Faults are injected where they act, and
+ * what each did is written to truth.json, on a's clock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "doorbell.h"
+#include "event.h"
+#include "refdev.h"
+#include "text_out.h"
+#include "vring.h"
+#include "vsock_proto.h"
+
+#define CID_A 3
+#define CID_B 2
+#define PORT_BASE 5000
+#define GPA_BASE 0x100000000ull
+#define A_BASE_NS 1000000000000ull /* a's clock starts at 1000 s */
+#define Q_RX 0
+#define Q_TX 1
+#define Q_EV 2
+#define NQ 3
+#define TX_SLOT (VS_HDR_SIZE + VS_MAX_PKT_PAYLOAD)
+#define WATCHDOG_NS 500000000ull /* queues polled even without a doorbell */
+#define MAX_REC 4096
+#define MAX_STARVE 8192
+#define DRAIN_NS 1500000000ull
+
+static const char *const qname[NQ] = { "rx", "tx", "event" };
+
+/* ---- what both processes share (start of the memfd) ---- */
+
+struct rec {
+	int kind;	  /* enum vs_fault_kind */
+	char system;	  /* where it acted */
+	bool has_flow;
+	struct vs_tuple flow;
+	uint64_t start;	  /* a's clock */
+	uint64_t end;	  /* a's clock, 0: open */
+	int fault;	  /* index in the options */
+};
+
+struct starve {
+	char system;	  /* the writer's */
+	struct vs_tuple flow;
+	uint64_t start, end; /* a's clock */
+};
+
+struct flow_res {
+	uint64_t sent, recvd, bad;
+	int dropped;	  /* a drop-packet fault hit it */
+	int used;
+};
+
+struct shared {
+	uint64_t start_mono;
+	int stop;
+	int a_done;
+	uint64_t desc_gpa[NQ], avail_gpa[NQ], used_gpa[NQ];
+	unsigned int qsize[NQ];
+	uint32_t nrec;
+	struct rec rec[MAX_REC];
+	uint32_t nstarve;
+	struct starve starve[MAX_STARVE];
+	struct flow_res flows[SIM_MAX_FLOWS];
+	uint64_t events[2];
+	uint64_t malformed[2];
+	char broken[2][128];
+};
+
+/* ---- one side ---- */
+
+enum role { R_NONE, R_WRITER, R_READER, R_RR_CLIENT, R_RR_SERVER, R_MANY_TX };
+
+struct app {
+	int idx;
+	enum role role;
+	uint16_t type;
+	struct vs_sock *s;
+	bool connected, closed, finished;
+	uint64_t pos;	    /* bytes written / expected next read */
+	uint64_t next_at;   /* rel ns */
+	uint32_t rr_got;    /* response bytes received */
+	bool rr_waiting;
+	bool starving;
+	uint64_t starve_start;
+};
+
+struct pending_pkt {
+	struct vs_hdr h;
+	uint8_t *payload;
+	struct pending_pkt *next;
+};
+
+struct side {
+	char name;
+	bool dev;
+	const struct sim_opts *o;
+	struct shared *sh;
+	uint8_t *mem;
+	size_t memsz;
+	struct vs_gmem gm;
+	struct vs_vring vq[NQ];
+	struct vs_doorbell kick[NQ], call[NQ];
+	struct vs_proto *proto;
+	FILE *trace;
+	struct vs_fault faults[SIM_MAX_FAULTS];
+	uint64_t rng;
+	struct app apps[SIM_MAX_FLOWS];
+	unsigned int napps;
+	/* driver: tx slots and rx buffers in shared memory */
+	size_t tx_off, rx_off;
+	unsigned int ntx, nrx;
+	int *tx_free, ntx_free;
+	int *rx_free, nrx_free;
+	/* device: packets waiting for a receive buffer */
+	struct pending_pkt *sq_head, *sq_tail;
+	uint64_t last_watchdog;
+	uint64_t events;
+	int err;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t rel_now(const struct side *s)
+{
+	return mono_ns() - s->sh->start_mono;
+}
+
+static uint64_t a_clock(uint64_t rel)
+{
+	return A_BASE_NS + rel;
+}
+
+static uint64_t side_clock(const struct side *s, uint64_t rel)
+{
+	double t;
+
+	if (s->name == 'a')
+		return a_clock(rel);
+	t = (double)A_BASE_NS + (double)s->o->clock_offset_ns +
+	    (double)rel * (1.0 + s->o->clock_drift_ppm * 1e-6);
+	return t < 0 ? 0 : (uint64_t)t;
+}
+
+static double rnd(struct side *s)
+{
+	/* xorshift64*: reproducible per seed and side */
+	s->rng ^= s->rng >> 12;
+	s->rng ^= s->rng << 25;
+	s->rng ^= s->rng >> 27;
+	return (double)((s->rng * 0x2545f4914f6cdd1dull) >> 11) /
+	       (double)(1ull << 53);
+}
+
+static uint64_t gpa_of(const struct side *s, const void *p)
+{
+	return GPA_BASE + (uint64_t)((const uint8_t *)p - s->mem);
+}
+
+/* ---- events in the kernel's words ---- */
+
+static void emit(struct side *s, struct vs_event *ev, const char *comm,
+		 int pid)
+{
+	char line[512];
+	int n;
+
+	ev->ts_ns = side_clock(s, rel_now(s));
+	ev->present |= VS_HAS_TS | VS_HAS_CPU | VS_HAS_PID | VS_HAS_COMM;
+	ev->cpu = s->dev ? 1 : 0;
+	ev->pid = pid;
+	snprintf(ev->comm, sizeof(ev->comm), "%s", comm);
+	n = vs_text_format(ev, line, sizeof(line));
+	if (n > 0 && fwrite(line, 1, (size_t)n, s->trace) != (size_t)n)
+		s->err = -EIO;
+	s->events++;
+}
+
+static const char *task(const struct side *s)
+{
+	return s->dev ? "vhost-2" : "refdev-a";
+}
+
+static int task_pid(const struct side *s)
+{
+	return s->dev ? 812 : 1203;
+}
+
+static void emit_pkt(struct side *s, bool tx, const struct vs_hdr *h)
+{
+	struct vs_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = tx ? VS_EV_PKT_TX : VS_EV_PKT_RX;
+	ev.present = VS_HAS_HDR;
+	ev.pkt.src_cid = h->src_cid;
+	ev.pkt.dst_cid = h->dst_cid;
+	ev.pkt.src_port = h->src_port;
+	ev.pkt.dst_port = h->dst_port;
+	ev.pkt.len = h->len;
+	ev.pkt.type = h->type;
+	ev.pkt.op = h->op;
+	ev.pkt.flags = h->flags;
+	if (!tx) {
+		ev.present |= VS_HAS_BUF_ALLOC | VS_HAS_FWD_CNT;
+		ev.pkt.buf_alloc = h->buf_alloc;
+		ev.pkt.fwd_cnt = h->fwd_cnt;
+	}
+	emit(s, &ev, tx ? task(s) : (s->dev ? "vhost-2" : "kworker/0:1"),
+	     tx ? task_pid(s) : (s->dev ? 812 : 45));
+}
+
+static void emit_irq(struct side *s, int q)
+{
+	struct vs_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = VS_EV_IRQ;
+	ev.present = VS_HAS_IRQ;
+	ev.irq.irq = s->dev ? 40 + q : 24 + q;
+	snprintf(ev.irq.name, sizeof(ev.irq.name), "%s-%s",
+		 s->dev ? "vsock-kick" : "virtio0", qname[q]);
+	emit(s, &ev, "<idle>", 0);
+}
+
+static void emit_doorbell(struct side *s, int q)
+{
+	struct vs_event ev;
+	const struct vs_vring *vq = &s->vq[q];
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = s->dev ? VS_EV_VQ_CALL : VS_EV_VQ_KICK;
+	ev.present = VS_HAS_IDX;
+	snprintf(ev.vq.dev, sizeof(ev.vq.dev), "vsock");
+	snprintf(ev.vq.vq, sizeof(ev.vq.vq), "%s", qname[q]);
+	ev.vq.idx = s->dev ? vq->used_idx : vq->avail_idx;
+	emit(s, &ev, task(s), task_pid(s));
+}
+
+static void emit_alloc(struct side *s, const char *site, uint64_t bytes,
+		       bool failed)
+{
+	struct vs_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = VS_EV_ALLOC;
+	ev.present = VS_HAS_SIZE | VS_HAS_CALLSITE;
+	ev.alloc.source = VS_ALLOC_KMALLOC;
+	ev.alloc.order = -1;
+	ev.alloc.bytes_req = bytes;
+	ev.alloc.bytes_alloc = bytes;
+	ev.alloc.failed = failed;
+	snprintf(ev.alloc.call_site, sizeof(ev.alloc.call_site), "%s", site);
+	emit(s, &ev, task(s), task_pid(s));
+}
+
+/* ---- ground truth ---- */
+
+static struct rec *record(struct side *s, int fault, bool has_flow,
+			  const struct vs_tuple *flow, uint64_t start)
+{
+	uint32_t i = __atomic_fetch_add(&s->sh->nrec, 1, __ATOMIC_SEQ_CST);
+	struct rec *r;
+
+	if (i >= MAX_REC)
+		return NULL;
+	r = &s->sh->rec[i];
+	r->kind = s->faults[fault].kind;
+	r->system = s->name;
+	r->fault = fault;
+	r->has_flow = has_flow;
+	if (has_flow)
+		r->flow = *flow;
+	r->start = start;
+	return r;
+}
+
+/* the open records of @kind end at @now (the fault stopped acting) */
+static void recover(struct side *s, int kind, uint64_t now)
+{
+	uint32_t n = __atomic_load_n(&s->sh->nrec, __ATOMIC_SEQ_CST);
+
+	if (n > MAX_REC)
+		n = MAX_REC;
+	for (uint32_t i = 0; i < n; i++) {
+		struct rec *r = &s->sh->rec[i];
+
+		if (r->kind == kind && !r->end && r->start <= now)
+			r->end = now;
+	}
+}
+
+static int fault_hit(struct side *s, enum vs_fault_kind k, bool rx,
+		     const struct vs_tuple *flow)
+{
+	uint64_t now = rel_now(s);
+
+	for (unsigned int i = 0; i < s->o->nfaults; i++) {
+		struct vs_fault *f = &s->faults[i];
+
+		if (f->kind != k || f->system != s->name || f->what_rx != rx)
+			continue;
+		if (vs_fault_hit(f, now, flow, rnd(s)))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* a window fault on now? The first time, it goes in the truth */
+static bool window_fault(struct side *s, enum vs_fault_kind k,
+			 const struct vs_tuple *flow)
+{
+	uint64_t now = rel_now(s);
+
+	for (unsigned int i = 0; i < s->o->nfaults; i++) {
+		struct vs_fault *f = &s->faults[i];
+
+		if (f->kind != k || f->system != s->name ||
+		    !vs_fault_active(f, now) || !vs_fault_matches_flow(f, flow))
+			continue;
+		if (!f->injected) {
+			struct rec *r = record(s, (int)i, false, NULL,
+					       a_clock(f->at_ns));
+
+			f->injected = 1;
+			if (r)
+				r->end = a_clock(f->at_ns + f->for_ns);
+		}
+		return true;
+	}
+	return false;
+}
+
+/* ---- the driver (a) ---- */
+
+static void drv_reclaim_tx(struct side *s)
+{
+	uint32_t len;
+	void *tok;
+
+	while ((tok = vs_vring_drv_get_used(&s->vq[Q_TX], &len)))
+		s->tx_free[s->ntx_free++] = (int)((uintptr_t)tok - 1);
+}
+
+static void drv_kick(struct side *s, int q)
+{
+	int f;
+
+	if (!vs_vring_drv_kick_prepare(&s->vq[q]))
+		return;
+	emit_doorbell(s, q);
+	f = q == Q_TX ? fault_hit(s, VS_FAULT_DROP_KICK, false, NULL)
+		      : fault_hit(s, VS_FAULT_DROP_KICK, true, NULL);
+	if (f >= 0) {
+		record(s, f, false, NULL, a_clock(rel_now(s)));
+		return; /* rung, never heard */
+	}
+	vs_doorbell_ring(&s->kick[q]);
+}
+
+static int drv_xmit(struct side *s, const struct vs_hdr *h,
+		    const void *payload)
+{
+	struct vs_tuple t = { h->src_cid, h->dst_cid, h->src_port,
+			      h->dst_port };
+	struct vs_vring_seg seg[2];
+	uint8_t *slot;
+	int f, idx, n;
+
+	drv_reclaim_tx(s);
+	if (!s->ntx_free || vs_vring_drv_num_free(&s->vq[Q_TX]) < 2)
+		return -EAGAIN;
+	f = fault_hit(s, VS_FAULT_FAIL_ALLOC, false, &t);
+	if (f >= 0) {
+		emit_alloc(s, "virtio_transport_alloc_skb+0x4a/0x1d0",
+			   VS_HDR_SIZE + h->len, true);
+		record(s, f, true, &t, a_clock(rel_now(s)));
+		return -EAGAIN; /* the engine tries again later */
+	}
+	idx = s->tx_free[--s->ntx_free];
+	slot = s->mem + s->tx_off + (size_t)idx * TX_SLOT;
+	vs_hdr_encode(h, slot);
+	if (h->len)
+		memcpy(slot + VS_HDR_SIZE, payload, h->len);
+	emit_alloc(s, "virtio_transport_alloc_skb+0x4a/0x1d0",
+		   VS_HDR_SIZE + h->len, false);
+	/* header and payload in one descriptor (Linux >= 6.2) or two */
+	if (h->len && (s->o->split_hdr == 1 ||
+		       (s->o->split_hdr == 2 && rnd(s) < 0.5))) {
+		seg[0] = (struct vs_vring_seg){ gpa_of(s, slot), VS_HDR_SIZE,
+						false, NULL };
+		seg[1] = (struct vs_vring_seg){
+			gpa_of(s, slot + VS_HDR_SIZE), h->len, false, NULL
+		};
+		n = 2;
+	} else {
+		seg[0] = (struct vs_vring_seg){ gpa_of(s, slot),
+						VS_HDR_SIZE + h->len, false,
+						NULL };
+		n = 1;
+	}
+	if (vs_vring_drv_add(&s->vq[Q_TX], seg, (unsigned int)n,
+			     (void *)(uintptr_t)(idx + 1), NULL, 0)) {
+		s->tx_free[s->ntx_free++] = idx;
+		return -EAGAIN;
+	}
+	emit_pkt(s, true, h);
+	drv_kick(s, Q_TX);
+	return 0;
+}
+
+static void drv_refill(struct side *s)
+{
+	bool added = false;
+
+	if (window_fault(s, VS_FAULT_STOP_RX_REFILL, NULL))
+		return;
+	while (s->nrx_free && vs_vring_drv_num_free(&s->vq[Q_RX])) {
+		struct vs_vring_seg seg;
+		uint8_t *buf;
+		int idx, f;
+
+		f = fault_hit(s, VS_FAULT_FAIL_ALLOC, true, NULL);
+		if (f >= 0) {
+			emit_alloc(s, "virtio_vsock_rx_fill+0x3c/0x110",
+				   VS_HDR_SIZE + s->o->rx_buf_size, true);
+			record(s, f, false, NULL, a_clock(rel_now(s)));
+			break;
+		}
+		idx = s->rx_free[--s->nrx_free];
+		buf = s->mem + s->rx_off +
+		      (size_t)idx * (VS_HDR_SIZE + s->o->rx_buf_size);
+		seg = (struct vs_vring_seg){ gpa_of(s, buf),
+					     VS_HDR_SIZE + s->o->rx_buf_size,
+					     true, NULL };
+		if (vs_vring_drv_add(&s->vq[Q_RX], &seg, 1,
+				     (void *)(uintptr_t)(idx + 1), NULL, 0)) {
+			s->rx_free[s->nrx_free++] = idx;
+			break;
+		}
+		added = true;
+	}
+	if (added)
+		drv_kick(s, Q_RX);
+}
+
+static void drv_rx(struct side *s)
+{
+	bool any = false;
+
+	do {
+		uint32_t len;
+		void *tok;
+
+		while ((tok = vs_vring_drv_get_used(&s->vq[Q_RX], &len))) {
+			int idx = (int)((uintptr_t)tok - 1);
+			uint8_t *buf = s->mem + s->rx_off +
+				       (size_t)idx *
+					       (VS_HDR_SIZE + s->o->rx_buf_size);
+			struct vs_hdr h;
+
+			any = true;
+			if (len >= VS_HDR_SIZE) {
+				vs_hdr_decode(buf, &h);
+				if (h.len <= len - VS_HDR_SIZE) {
+					emit_pkt(s, false, &h);
+					if (vs_proto_input(s->proto, &h,
+							   buf + VS_HDR_SIZE))
+						s->sh->malformed[0]++;
+				} else {
+					s->sh->malformed[0]++;
+				}
+			} else {
+				s->sh->malformed[0]++;
+			}
+			s->rx_free[s->nrx_free++] = idx;
+		}
+	} while (!vs_vring_drv_enable_cb(&s->vq[Q_RX]));
+	if (any)
+		recover(s, VS_FAULT_DROP_IRQ, a_clock(rel_now(s)));
+	drv_refill(s);
+}
+
+/* ---- the device (b) ---- */
+
+static void dev_call(struct side *s, int q)
+{
+	int f;
+
+	if (!vs_vring_dev_call_prepare(&s->vq[q]))
+		return;
+	emit_doorbell(s, q);
+	f = fault_hit(s, VS_FAULT_DROP_IRQ, q == Q_TX, NULL);
+	if (f >= 0) {
+		uint64_t rel = rel_now(s);
+
+		record(s, f, false, NULL, a_clock(rel));
+		return;
+	}
+	vs_doorbell_ring(&s->call[q]);
+}
+
+static void broken(struct side *s, int q)
+{
+	snprintf(s->sh->broken[1], sizeof(s->sh->broken[1]), "%s queue: %s",
+		 qname[q], s->vq[q].why);
+	s->err = -EPROTO;
+}
+
+/* deliver waiting packets into a's receive buffers */
+static void dev_send_pending(struct side *s)
+{
+	bool pushed = false;
+
+	while (s->sq_head) {
+		struct pending_pkt *p = s->sq_head;
+		struct vs_vring_seg segs[VS_VRING_MAX_CHAIN];
+		uint8_t wire[VS_HDR_SIZE];
+		uint16_t head;
+		uint32_t need = VS_HDR_SIZE + p->h.len, done = 0;
+		int n;
+
+		n = vs_vring_dev_pop(&s->vq[Q_RX], &s->gm, &head, segs);
+		if (n < 0) {
+			broken(s, Q_RX);
+			return;
+		}
+		if (!n)
+			break; /* no buffer: a kicks when it refills */
+		vs_hdr_encode(&p->h, wire);
+		for (int i = 0; i < n && done < need; i++) {
+			uint32_t k;
+
+			if (!segs[i].write)
+				continue;
+			k = segs[i].len < need - done ? segs[i].len
+						      : need - done;
+			for (uint32_t j = 0; j < k; j++) {
+				uint32_t off = done + j;
+
+				((uint8_t *)segs[i].host)[j] =
+					off < VS_HDR_SIZE
+						? wire[off]
+						: p->payload[off - VS_HDR_SIZE];
+			}
+			done += k;
+		}
+		vs_vring_dev_push(&s->vq[Q_RX], head, done);
+		pushed = true;
+		s->sq_head = p->next;
+		if (!s->sq_head)
+			s->sq_tail = NULL;
+		free(p->payload);
+		free(p);
+	}
+	if (pushed)
+		dev_call(s, Q_RX);
+}
+
+static int dev_xmit(struct side *s, const struct vs_hdr *h,
+		    const void *payload)
+{
+	struct vs_tuple t = { h->src_cid, h->dst_cid, h->src_port,
+			      h->dst_port };
+	struct pending_pkt *p;
+	int f;
+
+	if (h->len > s->o->rx_buf_size)
+		return -EMSGSIZE;
+	f = fault_hit(s, VS_FAULT_FAIL_ALLOC, false, &t);
+	if (f >= 0) {
+		emit_alloc(s, "virtio_transport_alloc_skb+0x4a/0x1d0",
+			   VS_HDR_SIZE + h->len, true);
+		record(s, f, true, &t, a_clock(rel_now(s)));
+		return -EAGAIN;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p || (h->len && !(p->payload = malloc(h->len)))) {
+		free(p);
+		return -EAGAIN;
+	}
+	p->h = *h;
+	if (h->len)
+		memcpy(p->payload, payload, h->len);
+	emit_alloc(s, "virtio_transport_alloc_skb+0x4a/0x1d0",
+		   VS_HDR_SIZE + h->len, false);
+	emit_pkt(s, true, h);
+	f = h->op == VS_OP_RW ? fault_hit(s, VS_FAULT_DROP_PACKET, true, &t)
+			      : -1;
+	if (f >= 0) {
+		uint64_t now = a_clock(rel_now(s));
+		struct rec *r = record(s, f, true, &t, now);
+
+		if (r) {
+			r->end = now;
+			r->system = 'b'; /* the sender */
+		}
+		if (h->dst_port >= PORT_BASE &&
+		    h->dst_port < PORT_BASE + SIM_MAX_FLOWS)
+			s->sh->flows[h->dst_port - PORT_BASE].dropped = 1;
+		if (h->src_port >= PORT_BASE &&
+		    h->src_port < PORT_BASE + SIM_MAX_FLOWS)
+			s->sh->flows[h->src_port - PORT_BASE].dropped = 1;
+		free(p->payload);
+		free(p);
+		return 0; /* lost on the way */
+	}
+	if (s->sq_tail)
+		s->sq_tail->next = p;
+	else
+		s->sq_head = p;
+	s->sq_tail = p;
+	dev_send_pending(s);
+	return 0;
+}
+
+static void dev_tx(struct side *s)
+{
+	bool pushed = false, any = false;
+
+	do {
+		struct vs_vring_seg segs[VS_VRING_MAX_CHAIN];
+		uint16_t head;
+		int n;
+
+		while ((n = vs_vring_dev_pop(&s->vq[Q_TX], &s->gm, &head,
+					     segs)) > 0) {
+			static uint8_t buf[VS_HDR_SIZE + VS_MAX_PKT_PAYLOAD];
+			uint32_t got = 0;
+			struct vs_hdr h;
+			bool ok = true;
+
+			any = true;
+			/* header and payload, in one segment or several */
+			for (int i = 0; i < n; i++) {
+				if (segs[i].write ||
+				    segs[i].len > sizeof(buf) - got) {
+					ok = false;
+					break;
+				}
+				memcpy(buf + got, segs[i].host, segs[i].len);
+				got += segs[i].len;
+			}
+			if (ok && got >= VS_HDR_SIZE) {
+				struct vs_tuple t;
+				int f;
+
+				vs_hdr_decode(buf, &h);
+				t = (struct vs_tuple){ h.src_cid, h.dst_cid,
+						       h.src_port, h.dst_port };
+				if (h.len > got - VS_HDR_SIZE) {
+					s->sh->malformed[1]++;
+				} else if (h.op == VS_OP_RW &&
+					   (f = fault_hit(s,
+							  VS_FAULT_DROP_PACKET,
+							  false, &t)) >= 0) {
+					struct rec *r = record(
+						s, f, true, &t,
+						a_clock(rel_now(s)));
+
+					if (r) {
+						r->end = r->start;
+						r->system = 'a'; /* sender */
+					}
+					if (h.src_port >= PORT_BASE &&
+					    h.src_port <
+						    PORT_BASE + SIM_MAX_FLOWS)
+						s->sh->flows[h.src_port -
+							     PORT_BASE]
+							.dropped = 1;
+					if (h.dst_port >= PORT_BASE &&
+					    h.dst_port <
+						    PORT_BASE + SIM_MAX_FLOWS)
+						s->sh->flows[h.dst_port -
+							     PORT_BASE]
+							.dropped = 1;
+				} else {
+					emit_pkt(s, false, &h);
+					if (vs_proto_input(s->proto, &h,
+							   buf + VS_HDR_SIZE))
+						s->sh->malformed[1]++;
+				}
+			} else {
+				s->sh->malformed[1]++;
+			}
+			vs_vring_dev_push(&s->vq[Q_TX], head, 0);
+			pushed = true;
+		}
+		if (n < 0) {
+			broken(s, Q_TX);
+			return;
+		}
+		vs_vring_dev_enable_notify(&s->vq[Q_TX]);
+	} while (vs_vring_dev_pending(&s->vq[Q_TX]) > 0);
+	if (any)
+		recover(s, VS_FAULT_DROP_KICK, a_clock(rel_now(s)));
+	if (pushed)
+		dev_call(s, Q_TX);
+}
+
+/* ---- the protocol engine's hooks ---- */
+
+static int xmit(void *ctx, const struct vs_hdr *h, const void *payload)
+{
+	struct side *s = ctx;
+
+	return s->dev ? dev_xmit(s, h, payload) : drv_xmit(s, h, payload);
+}
+
+static struct app *app_of(struct side *s, struct vs_sock *sk)
+{
+	struct vs_sock_info in;
+
+	vs_sock_info(sk, &in);
+	if (s->dev) {
+		if (in.local_port < PORT_BASE ||
+		    in.local_port >= PORT_BASE + s->napps)
+			return NULL;
+		return &s->apps[in.local_port - PORT_BASE];
+	}
+	return vs_sock_get_user(sk);
+}
+
+static void sock_event(void *ctx, struct vs_sock *sk, enum vs_sock_event ev)
+{
+	struct side *s = ctx;
+	struct app *a = app_of(s, sk);
+
+	if (!a)
+		return;
+	switch (ev) {
+	case VS_SOCK_EV_ACCEPTED:
+		a->s = sk;
+		a->connected = true;
+		break;
+	case VS_SOCK_EV_CONNECTED:
+		a->connected = true;
+		break;
+	case VS_SOCK_EV_CLOSED:
+	case VS_SOCK_EV_RESET:
+		a->closed = true;
+		break;
+	default:
+		break;
+	}
+}
+
+static bool may_update_credit(void *ctx, struct vs_sock *sk)
+{
+	struct side *s = ctx;
+	struct vs_sock_info in;
+	struct vs_tuple t;
+	uint64_t now = rel_now(s);
+
+	vs_sock_info(sk, &in);
+	/* the data direction this credit is for: peer → us */
+	t = (struct vs_tuple){ in.peer_cid, in.local_cid, in.peer_port,
+			       in.local_port };
+	for (unsigned int i = 0; i < s->o->nfaults; i++) {
+		struct vs_fault *f = &s->faults[i];
+
+		if (f->kind != VS_FAULT_WITHHOLD_CREDIT ||
+		    f->system != s->name || !vs_fault_active(f, now) ||
+		    !vs_fault_matches_flow(f, &t))
+			continue;
+		if (!f->injected) {
+			f->injected = 1;
+			struct rec *r = record(s, (int)i, false, NULL,
+					       a_clock(f->at_ns));
+
+			if (r)
+				r->end = a_clock(f->at_ns + f->for_ns);
+		}
+		return false;
+	}
+	return true;
+}
+
+static const struct vs_proto_ops proto_ops = {
+	.xmit = xmit,
+	.event = sock_event,
+	.may_update_credit = may_update_credit,
+};
+
+/* ---- workloads ---- */
+
+static uint8_t pattern(const struct side *s, int idx, uint64_t k)
+{
+	return (uint8_t)(k * 131 + (uint64_t)idx * 17 + s->o->seed);
+}
+
+static enum role role_of(const struct sim_opts *o, int i, bool dev)
+{
+	enum sim_workload w = o->workload;
+
+	if (w == WL_MIX)
+		w = (enum sim_workload)(i % 3);
+	switch (w) {
+	case WL_BULK:
+		/* even flows a → b, odd ones b → a */
+		return (i % 2 == 0) == !dev ? R_WRITER : R_READER;
+	case WL_RR:
+		return dev ? R_RR_SERVER : R_RR_CLIENT;
+	default:
+		return dev ? R_READER : R_MANY_TX;
+	}
+}
+
+static void note_starve(struct side *s, struct app *a, uint64_t now)
+{
+	struct vs_sock_info in;
+	bool starving;
+
+	vs_sock_info(a->s, &in);
+	starving = in.state == VS_SOCK_CONNECTED && in.peer_free == 0 &&
+		   in.tx_queued > 0;
+	if (starving && !a->starving) {
+		a->starving = true;
+		a->starve_start = now;
+	} else if (!starving && a->starving) {
+		a->starving = false;
+		if (now - a->starve_start >= s->o->stall_ns / 2) {
+			uint32_t i = __atomic_fetch_add(&s->sh->nstarve, 1,
+							__ATOMIC_SEQ_CST);
+
+			if (i < MAX_STARVE) {
+				struct starve *st = &s->sh->starve[i];
+
+				st->system = s->name;
+				st->flow = (struct vs_tuple){
+					in.local_cid, in.peer_cid,
+					in.local_port, in.peer_port
+				};
+				st->start = a_clock(a->starve_start);
+				st->end = a_clock(now);
+			}
+		}
+	}
+}
+
+static void write_pattern(struct side *s, struct app *a, size_t len)
+{
+	uint8_t buf[16384];
+	ssize_t n;
+
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	for (size_t k = 0; k < len; k++)
+		buf[k] = pattern(s, a->idx, a->pos + k);
+	n = vs_sock_write(a->s, buf, len);
+	if (n > 0) {
+		a->pos += (uint64_t)n;
+		s->sh->flows[a->idx].sent += (uint64_t)n;
+	}
+}
+
+static void read_check(struct side *s, struct app *a)
+{
+	uint8_t buf[16384];
+	ssize_t n;
+
+	while ((n = vs_sock_read(a->s, buf, sizeof(buf))) > 0) {
+		struct flow_res *fr = &s->sh->flows[a->idx];
+
+		for (ssize_t k = 0; k < n; k++)
+			if (buf[k] != pattern(s, a->idx, a->pos + (uint64_t)k))
+				fr->bad++;
+		a->pos += (uint64_t)n;
+		fr->recvd += (uint64_t)n;
+	}
+}
+
+static void app_step(struct side *s, struct app *a, uint64_t now, bool ending)
+{
+	struct vs_sock_info in;
+
+	if (!a->s || !a->connected || a->closed)
+		return;
+	switch (a->role) {
+	case R_WRITER:
+		note_starve(s, a, now);
+		if (!ending) {
+			vs_sock_info(a->s, &in);
+			if (in.tx_queued < 65536)
+				write_pattern(s, a, 16384);
+		}
+		break;
+	case R_MANY_TX:
+		if (!ending && now >= a->next_at) {
+			write_pattern(s, a, 64);
+			a->next_at = now + 1000000;
+		}
+		break;
+	case R_READER:
+		read_check(s, a);
+		break;
+	case R_RR_CLIENT:
+		if (!a->rr_waiting && !ending) {
+			uint8_t req[128];
+
+			for (unsigned int k = 0; k < sizeof(req); k++)
+				req[k] = pattern(s, a->idx, a->pos + k);
+			if (vs_sock_write(a->s, req, sizeof(req)) ==
+			    (ssize_t)sizeof(req)) {
+				a->pos += sizeof(req);
+				s->sh->flows[a->idx].sent += sizeof(req);
+				a->rr_waiting = true;
+				a->rr_got = 0;
+			}
+		} else if (a->rr_waiting) {
+			uint8_t buf[2048];
+			ssize_t n;
+
+			while ((n = vs_sock_read(a->s, buf, sizeof(buf))) > 0) {
+				a->rr_got += (uint32_t)n;
+				s->sh->flows[a->idx].recvd += (uint64_t)n;
+			}
+			if (a->rr_got >= 1024)
+				a->rr_waiting = false;
+		}
+		break;
+	case R_RR_SERVER: {
+		uint8_t buf[2048];
+		ssize_t n;
+
+		while ((n = vs_sock_read(a->s, buf, sizeof(buf))) > 0) {
+			struct flow_res *fr = &s->sh->flows[a->idx];
+			uint8_t resp[1024];
+
+			for (ssize_t k = 0; k < n; k++)
+				if (buf[k] != pattern(s, a->idx,
+						      a->pos + (uint64_t)k))
+					fr->bad++;
+			a->pos += (uint64_t)n;
+			fr->recvd += (uint64_t)n;
+			memset(resp, 0x5a, sizeof(resp));
+			if (vs_sock_write(a->s, resp, sizeof(resp)) > 0)
+				fr->sent += sizeof(resp);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static void apps_setup(struct side *s)
+{
+	for (unsigned int i = 0; i < s->o->flows; i++) {
+		struct app *a = &s->apps[i];
+		enum role r = role_of(s->o, (int)i, s->dev);
+
+		a->idx = (int)i;
+		a->role = r;
+		a->type = (r == R_RR_CLIENT || r == R_RR_SERVER)
+				  ? VS_TYPE_SEQPACKET
+				  : VS_TYPE_STREAM;
+		s->sh->flows[i].used = 1;
+		if (s->dev) {
+			vs_proto_listen(s->proto, PORT_BASE + i, a->type);
+		} else {
+			a->s = vs_proto_connect(s->proto, 0, CID_B,
+						PORT_BASE + i, a->type);
+			if (a->s)
+				vs_sock_set_user(a->s, a);
+		}
+	}
+	s->napps = s->o->flows;
+}
+
+/* ---- the loop ---- */
+
+static void poll_queues(struct side *s, uint64_t now, bool force)
+{
+	struct vs_doorbell *bells[NQ];
+	int64_t m;
+
+	for (int q = 0; q < NQ; q++)
+		bells[q] = s->dev ? &s->kick[q] : &s->call[q];
+	m = vs_doorbell_wait(bells, NQ, 1);
+	if (m < 0)
+		m = 0;
+	for (int q = 0; q < NQ; q++)
+		if ((m & (1 << q)) && vs_doorbell_take(bells[q]))
+			emit_irq(s, q);
+	if (now - s->last_watchdog >= WATCHDOG_NS) {
+		s->last_watchdog = now;
+		force = true;
+	}
+	if (s->dev) {
+		if (force || (m & (1 << Q_TX)))
+			dev_tx(s);
+		if (force || (m & (1 << Q_RX)))
+			dev_send_pending(s);
+	} else {
+		if (force || (m & (1 << Q_RX)))
+			drv_rx(s);
+		drv_reclaim_tx(s);
+	}
+}
+
+static bool all_drained(struct side *s)
+{
+	for (unsigned int i = 0; i < s->napps; i++) {
+		struct vs_sock_info in;
+		struct app *a = &s->apps[i];
+
+		if (!a->s || a->closed)
+			continue;
+		vs_sock_info(a->s, &in);
+		if (in.tx_queued || (a->role == R_RR_CLIENT && a->rr_waiting))
+			return false;
+	}
+	return true;
+}
+
+static int side_main(struct side *s)
+{
+	uint64_t end = s->o->duration_ns, now;
+	bool closing = false;
+	uint64_t close_at = 0;
+
+	apps_setup(s);
+	if (!s->dev)
+		drv_refill(s);
+	for (;;) {
+		now = rel_now(s);
+		if (__atomic_load_n(&s->sh->stop, __ATOMIC_SEQ_CST))
+			break;
+		poll_queues(s, now, false);
+		for (unsigned int i = 0; i < s->napps; i++)
+			app_step(s, &s->apps[i], now, now >= end);
+		vs_proto_flush(s->proto);
+		if (s->err)
+			break;
+		if (s->dev)
+			continue;
+		/* a ends the run: writers stop, data drains, then close */
+		if (now >= end && !closing &&
+		    (all_drained(s) || now >= end + DRAIN_NS)) {
+			closing = true;
+			close_at = now;
+			for (unsigned int i = 0; i < s->napps; i++)
+				if (s->apps[i].s && !s->apps[i].closed)
+					vs_sock_close(s->apps[i].s);
+		}
+		if (closing && now - close_at >= 200000000ull) {
+			__atomic_store_n(&s->sh->stop, 1, __ATOMIC_SEQ_CST);
+			break;
+		}
+	}
+	/* the last records: starves still going */
+	for (unsigned int i = 0; i < s->napps; i++)
+		if (s->apps[i].starving && s->apps[i].s)
+			note_starve(s, &s->apps[i], rel_now(s) + 1);
+	s->sh->events[s->dev] = s->events;
+	if (fflush(s->trace) || ferror(s->trace))
+		s->err = -EIO;
+	return s->err ? 2 : 0;
+}
+
+/* ---- set up, run, collect ---- */
+
+static int side_run(struct side *s)
+{
+	struct vs_proto_config cfg = {
+		.cid = s->dev ? CID_B : CID_A,
+		.buf_alloc = 256 * 1024,
+		.max_payload = s->dev ? s->o->rx_buf_size : VS_MAX_PKT_PAYLOAD,
+		.send_buf = 256 * 1024,
+	};
+	static char vbuf[1 << 20];
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%c.trace", s->o->out_dir, s->name);
+	s->trace = fopen(path, "w");
+	if (!s->trace)
+		return 2;
+	setvbuf(s->trace, vbuf, _IOFBF, sizeof(vbuf));
+	if (vs_text_header(path, sizeof(path), 2) > 0)
+		fputs(path, s->trace);
+	s->proto = vs_proto_new(&cfg, &proto_ops, s);
+	if (!s->proto)
+		return 2;
+	if (s->dev) {
+		for (int q = 0; q < NQ; q++) {
+			if (vs_vring_dev_init(&s->vq[q], &s->gm,
+					      s->sh->qsize[q],
+					      s->sh->desc_gpa[q],
+					      s->sh->avail_gpa[q],
+					      s->sh->used_gpa[q], s->o->event_idx,
+					      false)) {
+				snprintf(s->sh->broken[1],
+					 sizeof(s->sh->broken[1]),
+					 "%s queue: %s", qname[q],
+					 s->vq[q].why);
+				return 2;
+			}
+		}
+	}
+	return side_main(s);
+}
+
+static int mkdir_p(const char *dir)
+{
+	char buf[4096], *p;
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static const char *finding_of(int kind)
+{
+	switch (kind) {
+	case VS_FAULT_DROP_KICK:
+	case VS_FAULT_DROP_IRQ:
+	case VS_FAULT_STOP_RX_REFILL:
+		return "unanswered_interrupt";
+	case VS_FAULT_WITHHOLD_CREDIT:
+		return "credit_stall";
+	case VS_FAULT_FAIL_ALLOC:
+		return "alloc_failure";
+	case VS_FAULT_DROP_PACKET:
+		return "lost_packet";
+	}
+	return "unknown";
+}
+
+static void json_flow(FILE *f, bool has, const struct vs_tuple *t)
+{
+	char b[VS_TUPLE_STRLEN];
+
+	if (has)
+		fprintf(f, "\"%s\"", vs_tuple_str(t, b, sizeof(b)));
+	else
+		fputs("null", f);
+}
+
+static void truth_entry(FILE *f, bool *first, const char *kind,
+			const char *injected, char system, bool has_flow,
+			const struct vs_tuple *flow, uint64_t start,
+			uint64_t end, bool observed, const char *note)
+{
+	fprintf(f, "%s\n  {\"kind\": %s%s%s, \"injected\": \"%s\", "
+		   "\"system\": \"%c\", \"flow\": ",
+		*first ? "" : ",", observed ? "\"" : "",
+		observed ? kind : "null", observed ? "\"" : "", injected,
+		system);
+	json_flow(f, has_flow, flow);
+	fprintf(f, ", \"start_ns\": %" PRIu64 ", \"end_ns\": ", start);
+	if (end)
+		fprintf(f, "%" PRIu64, end);
+	else
+		fputs("null", f);
+	fprintf(f, ", \"observed\": %s, \"expected\": \"%s\", \"note\": \"%s\"}",
+		observed ? "true" : "false", kind, note);
+	*first = false;
+}
+
+/*
+ * The truth: each injection with the finding it must produce, or why it
+ * had no observable effect. Doorbells lost and recovered within the
+ * timeout, withheld credit that no writer ran into, were not observable.
+ */
+static int write_truth(const struct sim_opts *o, struct shared *sh,
+		       uint64_t run_end)
+{
+	char path[4096];
+	bool first = true;
+	FILE *f;
+	uint32_t n = sh->nrec < MAX_REC ? sh->nrec : MAX_REC;
+	uint32_t ns = sh->nstarve < MAX_STARVE ? sh->nstarve : MAX_STARVE;
+
+	snprintf(path, sizeof(path), "%s/truth.json", o->out_dir);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "{\"version\": 1, \"clock_offset_ns\": %" PRId64
+		   ", \"clock_drift_ppm\": %g, \"reference\": \"a\",\n"
+		   " \"stall_ns\": %" PRIu64 ", \"timeout_ns\": %" PRIu64
+		   ",\n \"faults\": [",
+		o->clock_offset_ns, o->clock_drift_ppm, o->stall_ns,
+		o->timeout_ns);
+	for (uint32_t i = 0; i < n; i++) {
+		struct rec *r = &sh->rec[i];
+		const char *inj = vs_fault_name((enum vs_fault_kind)r->kind);
+		const char *kind = finding_of(r->kind);
+
+		switch (r->kind) {
+		case VS_FAULT_DROP_KICK:
+		case VS_FAULT_DROP_IRQ: {
+			uint64_t end = r->end ? r->end : run_end;
+			bool obs = end - r->start > o->timeout_ns;
+
+			truth_entry(f, &first, kind, inj, r->system, false,
+				    NULL, r->start, obs ? end : r->end, obs,
+				    obs ? "the queue waited for the watchdog"
+					: "a later doorbell covered it");
+			break;
+		}
+		case VS_FAULT_WITHHOLD_CREDIT: {
+			bool any = false;
+
+			/* each writer starved by it long enough */
+			for (uint32_t k = 0; k < ns; k++) {
+				struct starve *st = &sh->starve[k];
+
+				if (st->end < r->start ||
+				    st->start > r->end + o->stall_ns ||
+				    st->end - st->start < o->stall_ns)
+					continue;
+				truth_entry(f, &first, kind, inj, st->system,
+					    true, &st->flow, st->start,
+					    st->end, true,
+					    "the writer ran out of credit");
+				any = true;
+			}
+			if (!any)
+				truth_entry(f, &first, kind, inj, r->system,
+					    false, NULL, r->start, r->end,
+					    false,
+					    "no writer ran out of credit");
+			break;
+		}
+		case VS_FAULT_STOP_RX_REFILL:
+			truth_entry(f, &first, kind, inj, 'b', false, NULL,
+				    r->start, r->end, true,
+				    "b's packets waited for receive buffers");
+			break;
+		case VS_FAULT_FAIL_ALLOC:
+			truth_entry(f, &first, kind, inj, r->system,
+				    r->has_flow, &r->flow, r->start, r->start,
+				    true, "the allocation failed");
+			break;
+		case VS_FAULT_DROP_PACKET:
+			/* named by the system that sent it */
+			truth_entry(f, &first, kind, inj, r->system, r->has_flow,
+				    &r->flow, r->start, r->start, true,
+				    "the packet was dropped on the way");
+			break;
+		}
+	}
+	fputs("\n ]}\n", f);
+	return fclose(f) ? -errno : 0;
+}
+
+int sim_run(const struct sim_opts *o)
+{
+	size_t ring_sz[NQ], avail_off[NQ], used_off[NQ], off, total, hdr_sz;
+	unsigned int qs[NQ] = { o->queue_size, o->queue_size, 16 };
+	struct side sa, sb;
+	struct shared *sh;
+	uint8_t *mem;
+	pid_t pa, pb;
+	int fd, st, rc = 0, ok;
+	uint64_t sent = 0, recvd = 0, bad = 0, run_end;
+
+	if (mkdir_p(o->out_dir)) {
+		fprintf(stderr, "vsock-refdev: error: failed to create %s: %s\n",
+			o->out_dir, strerror(errno));
+		return 2;
+	}
+	/* layout: shared state, three rings, tx slots, rx buffers */
+	hdr_sz = (sizeof(struct shared) + 4095) & ~(size_t)4095;
+	off = hdr_sz;
+	for (int q = 0; q < NQ; q++) {
+		ring_sz[q] = vs_vring_size(qs[q], &avail_off[q], &used_off[q]);
+		off += (ring_sz[q] + 4095) & ~(size_t)4095;
+	}
+	total = off + (size_t)o->queue_size * TX_SLOT +
+		(size_t)o->queue_size * (VS_HDR_SIZE + o->rx_buf_size);
+	fd = memfd_create("vsock-refdev", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, (off_t)total)) {
+		fprintf(stderr,
+			"vsock-refdev: error: failed to create shared memory: "
+			"%s\n",
+			strerror(errno));
+		return 2;
+	}
+	mem = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		fprintf(stderr, "vsock-refdev: error: failed to map shared "
+				"memory: %s\n",
+			strerror(errno));
+		return 2;
+	}
+	sh = (struct shared *)mem;
+	memset(&sa, 0, sizeof(sa));
+	sa.name = 'a';
+	sa.o = o;
+	sa.sh = sh;
+	sa.mem = mem;
+	sa.memsz = total;
+	sa.rng = o->seed * 2 + 1;
+	memcpy(sa.faults, o->faults, sizeof(o->faults));
+	off = hdr_sz;
+	for (int q = 0; q < NQ; q++) {
+		if (vs_vring_drv_init(&sa.vq[q], mem + off, qs[q], o->event_idx,
+				      false)) {
+			fprintf(stderr, "vsock-refdev: error: failed to set "
+					"up the %s queue\n",
+				qname[q]);
+			return 2;
+		}
+		sh->qsize[q] = qs[q];
+		sh->desc_gpa[q] = GPA_BASE + off;
+		sh->avail_gpa[q] = GPA_BASE + off + avail_off[q];
+		sh->used_gpa[q] = GPA_BASE + off + used_off[q];
+		off += (ring_sz[q] + 4095) & ~(size_t)4095;
+	}
+	/* a takes no tx interrupts: it reclaims when it sends */
+	vs_vring_drv_disable_cb(&sa.vq[Q_TX]);
+	sa.tx_off = off;
+	sa.ntx = o->queue_size;
+	sa.rx_off = off + (size_t)o->queue_size * TX_SLOT;
+	sa.nrx = o->queue_size;
+	sa.tx_free = calloc(sa.ntx, sizeof(int));
+	sa.rx_free = calloc(sa.nrx, sizeof(int));
+	if (!sa.tx_free || !sa.rx_free)
+		return 2;
+	for (unsigned int i = 0; i < sa.ntx; i++)
+		sa.tx_free[sa.ntx_free++] = (int)(sa.ntx - 1 - i);
+	for (unsigned int i = 0; i < sa.nrx; i++)
+		sa.rx_free[sa.nrx_free++] = (int)(sa.nrx - 1 - i);
+	for (int q = 0; q < NQ; q++) {
+		if (vs_doorbell_open(&sa.kick[q]) ||
+		    vs_doorbell_open(&sa.call[q])) {
+			fprintf(stderr, "vsock-refdev: error: failed to create "
+					"doorbells: %s\n",
+				strerror(errno));
+			return 2;
+		}
+	}
+	sb = sa;
+	sb.name = 'b';
+	sb.dev = true;
+	sb.rng = o->seed * 2 + 2;
+	sh->start_mono = mono_ns();
+	fflush(NULL);
+	pb = fork();
+	if (pb == 0) {
+		/* b maps the memory itself, at its own address */
+		uint8_t *bm = mmap(NULL, total, PROT_READ | PROT_WRITE,
+				   MAP_SHARED, fd, 0);
+
+		if (bm == MAP_FAILED)
+			_exit(2);
+		munmap(mem, total);
+		sb.mem = bm;
+		sb.sh = (struct shared *)bm;
+		sb.gm.nregions = 1;
+		sb.gm.regions[0] = (struct vs_gmem_region){ GPA_BASE, total,
+							    bm };
+		_exit(side_run(&sb));
+	}
+	pa = fork();
+	if (pa == 0)
+		_exit(side_run(&sa));
+	if (pa < 0 || pb < 0) {
+		fprintf(stderr, "vsock-refdev: error: failed to start the "
+				"systems: %s\n",
+			strerror(errno));
+		sh->stop = 1;
+		return 2;
+	}
+	ok = 1;
+	if (waitpid(pa, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		ok = 0;
+	__atomic_store_n(&sh->stop, 1, __ATOMIC_SEQ_CST);
+	if (waitpid(pb, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+		ok = 0;
+	run_end = a_clock(mono_ns() - sh->start_mono);
+	for (int i = 0; i < 2; i++)
+		if (sh->broken[i][0])
+			fprintf(stderr, "vsock-refdev: error: %c: bad ring: %s\n",
+				"ab"[i], sh->broken[i]);
+	if (!ok) {
+		fprintf(stderr,
+			"vsock-refdev: error: failed to run the simulation: a "
+			"system exited with an error\n");
+		return 2;
+	}
+	if (write_truth(o, sh, run_end)) {
+		fprintf(stderr, "vsock-refdev: error: failed to write %s/"
+				"truth.json: %s\n",
+			o->out_dir, strerror(errno));
+		return 2;
+	}
+	/* end to end: every byte arrived, in order, unless a fault said not */
+	for (unsigned int i = 0; i < o->flows; i++) {
+		struct flow_res *fr = &sh->flows[i];
+		bool rr = role_of(o, (int)i, false) == R_RR_CLIENT;
+
+		sent += fr->sent;
+		recvd += fr->recvd;
+		bad += fr->bad;
+		if (fr->dropped)
+			continue;
+		if (fr->bad || (!rr && fr->sent != fr->recvd)) {
+			fprintf(stderr,
+				"vsock-refdev: flow %u: %" PRIu64
+				" bytes sent, %" PRIu64 " received, %" PRIu64
+				" wrong\n",
+				i, fr->sent, fr->recvd, fr->bad);
+			rc = 1;
+		}
+	}
+	if (!o->quiet)
+		printf("sim: %u flows, a %" PRIu64 " events, b %" PRIu64
+		       " events, %" PRIu64 " bytes sent, %" PRIu64
+		       " received, %" PRIu64 " wrong; %u faults injected; "
+		       "data check %s\n",
+		       o->flows, sh->events[0], sh->events[1], sent, recvd,
+		       bad, sh->nrec,
+		       rc ? "FAILED" : "passed");
+	munmap(mem, total);
+	close(fd);
+	return rc;
+}
