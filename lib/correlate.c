@@ -58,6 +58,7 @@ struct ment {
 
 struct mq {
 	struct vs_tuple t;
+	int64_t delta; /* sender's stream offset minus receiver's (loss) */
 	struct ment *tx_head, *tx_tail;
 	struct ment *rx_head, *rx_tail;
 	struct mq *chain;
@@ -215,7 +216,10 @@ int vs_matcher_add(struct vs_matcher *m, const struct vs_pkt_rec *r)
 		for (e = q->rx_head; e; e = e->next) {
 			if (e->r.op == r->op && e->r.len == r->len &&
 			    e->r.system != r->system &&
-			    e->r.ref + m->tol >= r->ref) {
+			    e->r.ref + m->tol >= r->ref &&
+			    (!e->r.has_off || !r->has_off ||
+			     (int64_t)r->off ==
+				     (int64_t)e->r.off + q->delta)) {
 				struct ment tmp = *e;
 
 				retire(m, e, false);
@@ -225,10 +229,45 @@ int vs_matcher_add(struct vs_matcher *m, const struct vs_pkt_rec *r)
 			}
 		}
 	} else {
-		for (e = q->tx_head; e; e = e->next) {
+		/*
+		 * Data of a stream whose start both captures saw: the byte
+		 * offset says which send this is. When it is not the send
+		 * waiting at that offset, but a later one is and every send
+		 * in between still waits (contiguous), those were lost: the
+		 * receiver's offsets are behind by their bytes from now on.
+		 * A receive whose send already expired (it came too late)
+		 * matches nothing and changes nothing.
+		 */
+		if (r->has_off && r->op == VS_OP_RW) {
+			int64_t want = (int64_t)r->off + q->delta;
+			bool skipped = false;
+
+			for (e = q->tx_head; e; e = e->next) {
+				if (!e->r.has_off || e->r.op != VS_OP_RW)
+					continue;
+				if ((int64_t)e->r.off < want)
+					continue; /* older: left to expire */
+				if ((int64_t)e->r.off > want)
+					break;	  /* a gap: not ours */
+				if (e->r.len == r->len) {
+					best = e;
+					break;
+				}
+				/* a send of another length here: lost? */
+				want += e->r.len;
+				skipped = true;
+			}
+			if (best && skipped)
+				q->delta = (int64_t)best->r.off -
+					   (int64_t)r->off;
+		}
+		for (e = best ? NULL : q->tx_head; e; e = e->next) {
 			double d;
 
 			if (e->r.op != r->op || e->r.len != r->len)
+				continue;
+			/* offsets known on both sides and not fitting */
+			if (r->has_off && e->r.has_off)
 				continue;
 			if (e->r.ref > r->ref + m->tol)
 				break;
@@ -380,10 +419,12 @@ void vs_matcher_free(struct vs_matcher *m)
 
 struct crec {
 	uint64_t local;
+	uint64_t off; /* stream offset, RW with the start seen */
 	struct vs_tuple t;
 	uint32_t len;
 	uint16_t op;
 	uint8_t tx;
+	uint8_t has_off;
 };
 
 struct csys {
@@ -394,6 +435,7 @@ struct csys {
 };
 
 struct vs_corr {
+	struct vs_flow_table *flows; /* stream offsets */
 	unsigned int nsys;
 	struct csys sys[VS_MAX_SYSTEMS];
 };
@@ -407,8 +449,14 @@ struct vs_corr *vs_corr_new(unsigned int nsys)
 		return NULL;
 	}
 	c = calloc(1, sizeof(*c));
-	if (c)
-		c->nsys = nsys;
+	if (!c)
+		return NULL;
+	c->nsys = nsys;
+	c->flows = vs_flow_table_new();
+	if (!c->flows) {
+		free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -418,6 +466,7 @@ void vs_corr_free(struct vs_corr *c)
 		return;
 	for (unsigned int i = 0; i < c->nsys; i++)
 		free(c->sys[i].v);
+	vs_flow_table_free(c->flows);
 	free(c);
 }
 
@@ -435,6 +484,7 @@ unsigned int vs_corr_cids(const struct vs_corr *c, unsigned int sys,
 
 int vs_corr_add(struct vs_corr *c, const struct vs_event *ev)
 {
+	struct vs_flow *f;
 	struct csys *s;
 	struct crec *r;
 
@@ -462,6 +512,28 @@ int vs_corr_add(struct vs_corr *c, const struct vs_event *ev)
 	r->len = ev->pkt.len;
 	r->op = ev->pkt.op;
 	r->tx = ev->kind == VS_EV_PKT_TX;
+	/* byte offsets in the stream, as the engine counts them */
+	f = vs_flow_get(c->flows, ev->system, &r->t, true);
+	if (!f)
+		return -ENOMEM;
+	if (r->op == VS_OP_REQUEST || r->op == VS_OP_RESPONSE) {
+		struct vs_tuple rt = vs_tuple_reverse(r->t);
+		struct vs_flow *rev = vs_flow_get(c->flows, ev->system, &rt,
+						  true);
+
+		if (!rev)
+			return -ENOMEM;
+		vs_credit_start(&f->cr);
+		vs_credit_start(&rev->cr);
+	}
+	if (r->op == VS_OP_RW) {
+		if (r->tx)
+			f->tx_bytes += r->len;
+		else
+			f->rx_bytes += r->len;
+		r->has_off = vs_flow_stream_offset(f, r->tx, &ev->pkt,
+						   &r->off);
+	}
 	return 0;
 }
 
@@ -637,7 +709,7 @@ static int cmp_rec_ref(const void *a, const void *b)
 /* match x and y on offset @off; fills p with the bounds of the pairs */
 static int match_pair(struct vs_corr *c, unsigned int x, unsigned int y,
 		      int64_t off, uint64_t tol, uint64_t window,
-		      struct pair_ctx *p)
+		      bool only_off, struct pair_ctx *p)
 {
 	struct vs_pkt_rec *v;
 	struct vs_matcher *m;
@@ -654,7 +726,8 @@ static int match_pair(struct vs_corr *c, unsigned int x, unsigned int y,
 			const struct crec *r = &c->sys[s].v[i];
 			int64_t ref = (int64_t)r->local + (k ? off : 0);
 
-			if (role_of(c, s, x, y, r) < 0 || ref < 0)
+			if (role_of(c, s, x, y, r) < 0 || ref < 0 ||
+			    (only_off && !r->has_off))
 				continue;
 			memset(&v[n], 0, sizeof(v[n]));
 			v[n].ref = (uint64_t)ref;
@@ -664,6 +737,8 @@ static int match_pair(struct vs_corr *c, unsigned int x, unsigned int y,
 			v[n].op = r->op;
 			v[n].system = (uint16_t)s;
 			v[n].tx = r->tx;
+			v[n].has_off = r->has_off;
+			v[n].off = r->off;
 			n++;
 		}
 	}
@@ -735,6 +810,58 @@ static void bounds_at(const struct pair_ctx *p, double k, int64_t t0,
 	}
 }
 
+/* the index of the largest (@low) or smallest residual, and the runner-up */
+static void extremes(const struct vec *t, const struct vec *v, double k,
+		     int64_t t0, bool low, size_t *best, double *b1,
+		     double *b2)
+{
+	*b1 = low ? -INFINITY : INFINITY;
+	*b2 = *b1;
+	*best = SIZE_MAX;
+	for (size_t i = 0; i < v->n; i++) {
+		double x = (double)v->v[i] - k * ((double)t->v[i] - (double)t0);
+
+		if (low ? x > *b1 : x < *b1) {
+			*b2 = *b1;
+			*b1 = x;
+			*best = i;
+		} else if (low ? x > *b2 : x < *b2) {
+			*b2 = x;
+		}
+	}
+}
+
+static void vec_del(struct vec *v, size_t i)
+{
+	v->v[i] = v->v[--v->n];
+}
+
+/*
+ * Crossed bounds (a lower bound above an upper one) mean a pair was
+ * matched wrongly: a packet paired with another that looked the same.
+ * Drop the extreme that stands out most from its neighbour, a few times
+ * at most, until the bounds agree.
+ */
+static void trim_outliers(struct pair_ctx *p, double k, int64_t t0)
+{
+	size_t li, hi_i;
+	double l1, l2, h1, h2;
+
+	for (int n = 0; n < 64 && p->lo_v.n > 1 && p->hi_v.n > 1; n++) {
+		extremes(&p->lo_t, &p->lo_v, k, t0, true, &li, &l1, &l2);
+		extremes(&p->hi_t, &p->hi_v, k, t0, false, &hi_i, &h1, &h2);
+		if (l1 <= h1)
+			return;
+		if (l1 - l2 >= h2 - h1) {
+			vec_del(&p->lo_t, li);
+			vec_del(&p->lo_v, li);
+		} else {
+			vec_del(&p->hi_t, hi_i);
+			vec_del(&p->hi_v, hi_i);
+		}
+	}
+}
+
 /* how wide the bounds are; crossed bounds (lo > hi) count as worse */
 static double width(double lo, double hi)
 {
@@ -781,6 +908,7 @@ static void fit_clock(struct pair_ctx *p, struct vs_clock *ck)
 	}
 	/* residual bounds at the anchor, drift taken out; a drift that does
 	 * not make the bounds tighter (noise over a short capture) is dropped */
+	trim_outliers(p, k, tmin);
 	bounds_at(p, k, tmin, &lo, &hi);
 	if (k != 0) {
 		double lo0, hi0;
@@ -824,6 +952,15 @@ static void fit_clock(struct pair_ctx *p, struct vs_clock *ck)
 	ck->anchor = tmin - ck->offset_ns;
 }
 
+static size_t count_off(const struct vs_corr *c, unsigned int s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->sys[s].n && n < 16; i++)
+		n += c->sys[s].v[i].has_off;
+	return n;
+}
+
 /*
  * Clock of y against x: off such that x_time = y_time + off. The drift
  * found is in x's time; converted to y's local time it differs by a
@@ -857,7 +994,13 @@ static int estimate_pair(struct vs_corr *c, unsigned int x, unsigned int y,
 	free(cand.v);
 
 	/* pair on the rough offset, then again on the refined one */
-	err = match_pair(c, x, y, rough, max_lat, max_lat, &p);
+	/*
+	 * The rough offset may be off by up to max_lat: pair only data whose
+	 * stream offsets say which is which, when there is enough of it; a
+	 * credit update, all alike, could pair with its neighbour.
+	 */
+	err = match_pair(c, x, y, rough, max_lat, max_lat,
+			 count_off(c, x) >= 16 && count_off(c, y) >= 16, &p);
 	if (err)
 		goto out;
 	if (!p.lo_v.n && !p.hi_v.n)
@@ -868,7 +1011,7 @@ static int estimate_pair(struct vs_corr *c, unsigned int x, unsigned int y,
 		uint64_t tol = ck->uncertainty_ns * 2 + 1000000;
 
 		pair_reset(&p);
-		err = match_pair(c, x, y, off, tol, max_lat, &p);
+		err = match_pair(c, x, y, off, tol, max_lat, false, &p);
 		if (err)
 			goto out;
 		if (p.lo_v.n || p.hi_v.n)

@@ -43,6 +43,8 @@ struct vs_pkt_rec {
 	uint16_t system;
 	uint8_t tx;	   /* 1: PKT_TX, 0: PKT_RX */
 	uint8_t unbounded; /* TX waits for its RX until the end */
+	uint8_t has_off;   /* RW: off is the byte offset in the stream */
+	uint64_t off;	   /* payload bytes of the flow before this one */
 	int32_t cpu;
 	int32_t pid;
 };

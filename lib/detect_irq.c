@@ -105,9 +105,22 @@ static void ring(struct vs_engine *e, struct bell *b, bool at_end)
 	const char *what;
 	bool kick = b->ev.kind == VS_EV_VQ_KICK ||
 		    b->ev.kind == VS_EV_VQ_CALL;
+	uint32_t cls;
 
 	snprintf(k.tag, sizeof(k.tag), "%s/%s", kick ? b->ev.vq.dev : "mbox",
 		 kick ? b->ev.vq.vq : b->ev.mbox.chan);
+	/*
+	 * A kick on a transmit queue wants the device to take the packets,
+	 * a call on a receive queue wants the driver to take what arrived.
+	 * Kicks that only refill receive buffers, calls that only return
+	 * sent buffers, need no visible answer: not judged.
+	 */
+	if (kick && strcmp(b->ev.vq.vq, b->ev.kind == VS_EV_VQ_KICK ? "tx"
+								    : "rx"))
+		return;
+	cls = b->ev.kind == VS_EV_VQ_KICK   ? VS_ANS_KICK
+	      : b->ev.kind == VS_EV_VQ_CALL ? VS_ANS_DELIVERY
+					    : VS_ANS_ANY;
 	for (unsigned int y = 0; y < e->nsys; y++) {
 		const struct vs_system *sy = &e->sys[y];
 
@@ -119,7 +132,7 @@ static void ring(struct vs_engine *e, struct bell *b, bool at_end)
 		    (at_end && to > window_end(e, y)))
 			continue;
 		judged++;
-		if (vs_engine_answered(e, y, b->ref, to)) {
+		if (vs_engine_answered(e, y, b->ref, to, cls)) {
 			vs_run_end(&s->runs, &k);
 			return;
 		}

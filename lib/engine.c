@@ -193,15 +193,16 @@ bool vs_engine_clocks_known(const struct vs_engine *e, unsigned int a,
 }
 
 bool vs_engine_answered(const struct vs_engine *e, unsigned int sys,
-			uint64_t from, uint64_t to)
+			uint64_t from, uint64_t to, uint32_t cls)
 {
 	const struct vs_system *s = &e->sys[sys];
 	uint64_t n = s->act_n < VS_ACT_RING ? s->act_n : VS_ACT_RING;
 
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t t = s->act[(s->act_n - 1 - i) % VS_ACT_RING];
+		const struct vs_act *a = &s->act[(s->act_n - 1 - i) % VS_ACT_RING];
+		uint64_t t = a->ts;
 
-		if (t > from && t <= to)
+		if (t > from && t <= to && (a->cls & cls))
 			return true;
 		/* merged input is in time order, within a little */
 		if (t + 1000000 < from)
@@ -233,34 +234,60 @@ static bool irq_may_answer(const char *name)
 	return true;
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !memcmp(s + n - k, suffix, k);
+}
+
+/* which doorbell an interrupt can answer, by the queue its name ends in */
+static uint32_t irq_class(const char *name)
+{
+	if (ends_with(name, "-rx") || ends_with(name, "-input"))
+		return VS_ANS_IRQ_RX;
+	if (ends_with(name, "-tx") || ends_with(name, "-output"))
+		return VS_ANS_IRQ_TX;
+	if (ends_with(name, "-event") || ends_with(name, "-config"))
+		return 0;
+	return VS_ANS_IRQ;
+}
+
 /*
  * irq_may_answer(), remembered per system and interrupt number; a shared
  * line prints one entry per handler, so the name is checked too (FNV-1a).
  */
-static bool irq_answers(struct vs_engine *e, const struct vs_event *ev)
+static uint32_t irq_answers(struct vs_engine *e, const struct vs_event *ev)
 {
 	struct vs_irq_verdict *c;
 	uint32_t h = 2166136261u;
 
 	if (ev->irq.irq < 0 || ev->irq.irq >= VS_IRQ_CACHE)
-		return irq_may_answer(ev->irq.name);
+		return irq_may_answer(ev->irq.name) ? irq_class(ev->irq.name)
+						    : 0;
 	for (const char *p = ev->irq.name; *p; p++)
 		h = (h ^ (unsigned char)*p) * 16777619u;
 	h |= 1; /* 0 marks an empty slot */
 	c = &e->sys[ev->system].irq_verdict[ev->irq.irq];
 	if (c->name_hash != h) {
 		c->name_hash = h;
-		c->answers = irq_may_answer(ev->irq.name);
+		c->answers = irq_may_answer(ev->irq.name)
+				     ? irq_class(ev->irq.name)
+				     : 0;
 	}
 	return c->answers;
 }
 
-static void activity(struct vs_engine *e, unsigned int sys, uint64_t ref)
+static void activity(struct vs_engine *e, unsigned int sys, uint64_t ref,
+		     uint32_t cls)
 {
 	struct vs_system *s = &e->sys[sys];
+	struct vs_act *a = &s->act[s->act_n++ % VS_ACT_RING];
 
-	s->act[s->act_n++ % VS_ACT_RING] = ref;
+	a->ts = ref;
+	a->cls = cls;
 }
+
 
 static void on_match(void *ctx, const struct vs_pkt_rec *tx,
 		     const struct vs_pkt_rec *rx)
@@ -300,7 +327,7 @@ static int start(struct vs_engine *e)
 }
 
 static void match_add(struct vs_engine *e, const struct vs_event *ev,
-		      uint64_t ref)
+		      uint64_t ref, const struct vs_flow *f)
 {
 	const struct vs_pkt *p = &ev->pkt;
 	bool tx = ev->kind == VS_EV_PKT_TX;
@@ -333,6 +360,7 @@ static void match_add(struct vs_engine *e, const struct vs_event *ev,
 	}
 	r.cpu = ev->cpu;
 	r.pid = ev->pid;
+	r.has_off = vs_flow_stream_offset(f, tx, p, &r.off);
 	if (vs_matcher_add(e->matcher, &r) && !e->err)
 		e->err = ENOMEM;
 	vs_engine_wake(e, vs_matcher_next_deadline(e->matcher));
@@ -385,7 +413,7 @@ static void on_pkt(struct vs_engine *e, const struct vs_event *ev,
 			f->rx_bytes += p->len;
 		if (p->op < 32)
 			f->ops_rx |= 1u << p->op;
-		activity(e, ev->system, ref);
+		activity(e, ev->system, ref, VS_ANS_WORK);
 		/* the peer's advertisement: credit for our sends to it */
 		if ((ev->present & VS_HAS_BUF_ALLOC) &&
 		    (ev->present & VS_HAS_FWD_CNT))
@@ -397,7 +425,7 @@ static void on_pkt(struct vs_engine *e, const struct vs_event *ev,
 	if (p->op == VS_OP_RST || p->op == VS_OP_SHUTDOWN ||
 	    p->op == VS_OP_REQUEST)
 		vs_reset_event(e, ev, ref, f);
-	match_add(e, ev, ref);
+	match_add(e, ev, ref, f);
 }
 
 int vs_engine_feed(struct vs_engine *e, const struct vs_event *ev)
@@ -455,14 +483,17 @@ int vs_engine_feed(struct vs_engine *e, const struct vs_event *ev)
 		on_pkt(e, ev, ref);
 		vs_alloc_failure_event(e, ev, ref, NULL);
 		break;
-	case VS_EV_IRQ:
-		if (irq_answers(e, ev))
-			activity(e, ev->system, ref);
+	case VS_EV_IRQ: {
+		uint32_t cls = irq_answers(e, ev);
+
+		if (cls)
+			activity(e, ev->system, ref, cls);
 		break;
+	}
 	case VS_EV_VQ_IRQ:
 	case VS_EV_VQ_GET:
 	case VS_EV_MBOX_RX:
-		activity(e, ev->system, ref);
+		activity(e, ev->system, ref, VS_ANS_WORK);
 		break;
 	case VS_EV_VQ_KICK:
 	case VS_EV_VQ_CALL:

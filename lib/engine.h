@@ -17,6 +17,20 @@
 
 #define VS_SYSNAME_LEN 32
 #define VS_ACT_RING 4096 /* recent activity kept per system */
+
+/*
+ * What kind of answer an activity is. A packet received (or a queue or
+ * mailbox worked) answers anything; an interrupt named after a receive
+ * queue ("virtio0-rx") answers a delivery, one named after a transmit
+ * queue ("...-tx") answers a kick, one with another name may answer either.
+ */
+#define VS_ANS_WORK (1u << 0)
+#define VS_ANS_IRQ_RX (1u << 1)
+#define VS_ANS_IRQ_TX (1u << 2)
+#define VS_ANS_IRQ (1u << 3)
+#define VS_ANS_DELIVERY (VS_ANS_WORK | VS_ANS_IRQ_RX | VS_ANS_IRQ)
+#define VS_ANS_KICK (VS_ANS_WORK | VS_ANS_IRQ_TX | VS_ANS_IRQ)
+#define VS_ANS_ANY (~0u)
 #define VS_IRQ_CACHE 1024 /* interrupt numbers whose names are remembered */
 
 struct vs_options {
@@ -45,7 +59,7 @@ struct vs_system {
 	bool cut; /* events after --until were dropped */
 	struct vs_irq_verdict {
 		uint32_t name_hash;
-		bool answers;
+		uint32_t answers; /* VS_ANS_* class, 0: not an answer */
 	} irq_verdict[VS_IRQ_CACHE];
 	uint64_t per_kind[VS_EV__MAX];
 	uint64_t alloc_failures;
@@ -54,7 +68,10 @@ struct vs_system {
 	bool has_window;
 	uint64_t win_start, win_end;
 	/* recent "answers": irq, vq irq, mailbox receive, packet receive */
-	uint64_t act[VS_ACT_RING];
+	struct vs_act {
+		uint64_t ts;
+		uint32_t cls; /* VS_ANS_* */
+	} act[VS_ACT_RING];
 	uint64_t act_n; /* answers seen in all */
 };
 
@@ -109,9 +126,10 @@ bool vs_engine_owns(const struct vs_engine *e, unsigned int sys,
 		    uint64_t cid);
 /* a system that owns @cid other than... -1 if none */
 int vs_engine_owner(const struct vs_engine *e, uint64_t cid);
-/* did @sys show an answer (irq, receive) in (from, to], reference clock */
+/* did @sys show an answer of a class in @cls (VS_ANS_*) in (from, to],
+ * reference clock */
 bool vs_engine_answered(const struct vs_engine *e, unsigned int sys,
-			uint64_t from, uint64_t to);
+			uint64_t from, uint64_t to, uint32_t cls);
 /* are times of @a and @b comparable (both clocks known)? */
 bool vs_engine_clocks_known(const struct vs_engine *e, unsigned int a,
 			    unsigned int b);

@@ -102,7 +102,7 @@ struct vs_alloc {
 	uint8_t failed;
 	int16_t order;
 	/* symbol, or 0x-hex when the kernel printed an address */
-	char call_site[VS_NAME_LEN + 8];
+	char call_site[48];
 };
 
 struct vs_vq {

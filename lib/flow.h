@@ -139,6 +139,21 @@ void vs_credit_start(struct vs_credit *cr); /* REQUEST/RESPONSE seen */
 /* peer_free now; INT64_MIN when no advertisement was seen yet */
 int64_t vs_credit_peer_free(const struct vs_credit *cr);
 
+/*
+ * vs_flow_stream_offset - where an RW packet just counted in @f lies in
+ * the stream: the payload bytes before it in its direction. Only known
+ * when the connection's start was seen (counting began at 0); returns
+ * false otherwise.
+ */
+static inline bool vs_flow_stream_offset(const struct vs_flow *f, bool tx,
+					 const struct vs_pkt *p, uint64_t *off)
+{
+	if (p->op != VS_OP_RW || !f->cr.base_exact)
+		return false;
+	*off = (tx ? f->tx_bytes : f->rx_bytes) - p->len;
+	return true;
+}
+
 /* connection state in words, from both directions' ops */
 const char *vs_flow_state(const struct vs_flow *f, const struct vs_flow *rev);
 

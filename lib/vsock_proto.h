@@ -51,7 +51,8 @@ enum vs_sock_event {
 	VS_SOCK_EV_ACCEPTED,  /* a listener got a new connection */
 	VS_SOCK_EV_CONNECTED, /* our REQUEST was answered */
 	VS_SOCK_EV_READABLE,  /* data arrived */
-	VS_SOCK_EV_WRITABLE,  /* credit came back after a starve */
+	VS_SOCK_EV_WRITABLE,  /* credit came back after a starve, or room
+			       * after a short write */
 	VS_SOCK_EV_PEER_SHUTDOWN,
 	VS_SOCK_EV_CLOSED,    /* closed normally */
 	VS_SOCK_EV_RESET,     /* reset or refused */
@@ -89,7 +90,8 @@ void vs_proto_free(struct vs_proto *p);
 /* accept connections of @type (VS_TYPE_STREAM/SEQPACKET) on @port */
 int vs_proto_listen(struct vs_proto *p, uint32_t port, uint16_t type);
 /* connect from @local_port (0: pick one) to @peer_cid:@peer_port; the
- * socket is CONNECTING until VS_SOCK_EV_CONNECTED or _RESET */
+ * socket is CONNECTING until VS_SOCK_EV_CONNECTED or _RESET. NULL with
+ * errno set (EINVAL, EADDRINUSE, ENOMEM) on error. */
 struct vs_sock *vs_proto_connect(struct vs_proto *p, uint32_t local_port,
 				 uint64_t peer_cid, uint32_t peer_port,
 				 uint16_t type);
@@ -107,24 +109,31 @@ int vs_proto_flush(struct vs_proto *p);
 /*
  * vs_sock_write - queue bytes to send; RW packets go out as the peer's
  * credit allows (at most max_payload each). SEQPACKET: one call is one
- * message (the last packet has VS_SEQ_EOM). Returns bytes taken (less than
- * @len when the send buffer is full; 0: full), -ENOTCONN, -EPIPE.
+ * message (the last packet has VS_SEQ_EOM), taken whole or not at all.
+ * Returns bytes taken (less than @len when the send buffer is full; 0:
+ * full), -ENOTCONN, -EPIPE, -EMSGSIZE (SEQPACKET message larger than the
+ * send buffer or the peer's buf_alloc).
  */
 ssize_t vs_sock_write(struct vs_sock *s, const void *buf, size_t len);
 /*
- * vs_sock_read - take received bytes (SEQPACKET: up to one message);
+ * vs_sock_read - take received bytes (SEQPACKET: up to one message, only
+ * once it is complete; a shorter @len leaves the rest of it for the next
+ * read, which never crosses into the next message);
  * frees buffer space, which sends a CREDIT_UPDATE when the peer's view of
  * it had fallen below max_payload (as Linux does) and the ops allow.
- * Returns bytes, 0 when nothing is queued, -ENOTCONN.
+ * Returns bytes, 0 when nothing is queued, -ENOTCONN (also: CLOSED and
+ * nothing left).
  */
 ssize_t vs_sock_read(struct vs_sock *s, void *buf, size_t len);
 /* VS_SHUTDOWN_RCV / VS_SHUTDOWN_SEND: send SHUTDOWN with those flags */
 int vs_sock_shutdown(struct vs_sock *s, uint32_t flags);
-/* close: SHUTDOWN both ways, then the peer's RST ends it (Linux's close) */
+/* close: SHUTDOWN both ways, then the peer's RST ends it (Linux's close);
+ * RST at once if still CONNECTING or the peer already shut down both ways.
+ * Local actions (close, reset, release) report no event. */
 int vs_sock_close(struct vs_sock *s);
 /* abort: RST now */
 int vs_sock_reset(struct vs_sock *s);
-/* free a CLOSED socket (the engine forgets it) */
+/* free a CLOSED socket (the engine forgets it; a live one is reset) */
 void vs_sock_release(struct vs_sock *s);
 
 struct vs_sock_info {

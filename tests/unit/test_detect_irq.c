@@ -127,7 +127,10 @@ static void t_kick_answer_too_late(void)
 	vs_engine_free(e);
 }
 
-/* an answer ends a run; a second apart is another run; queues apart */
+/*
+ * an answer ends a run; a second apart is another run; a kick that only
+ * refills receive buffers (vq rx) wants no visible answer: not judged
+ */
 static void t_kick_runs(void)
 {
 	struct vs_engine *e = engine(2, true);
@@ -145,16 +148,13 @@ static void t_kick_runs(void)
 	capture_end(e, 3 * EVG_S);
 	CHECK_EQ_U(vs_engine_finish(e), 0);
 
-	CHECK_EQ_U(evg_count(e, VS_FIND_UNANSWERED_IRQ), 4);
+	CHECK_EQ_U(evg_count(e, VS_FIND_UNANSWERED_IRQ), 3);
 	fd = evg_find(e, VS_FIND_UNANSWERED_IRQ, 0);
 	CHECK(fd && fd->start == 10 * EVG_MS && fd->count == 1);
 	fd = evg_find(e, VS_FIND_UNANSWERED_IRQ, 1);
 	CHECK(fd && fd->start == 400 * EVG_MS && fd->count == 1);
 	fd = evg_find(e, VS_FIND_UNANSWERED_IRQ, 2);
 	CHECK(fd && fd->start == 2000 * EVG_MS && fd->count == 1);
-	fd = evg_find(e, VS_FIND_UNANSWERED_IRQ, 3);
-	CHECK(fd && fd->start == 2010 * EVG_MS && fd->count == 1 &&
-	      strstr(fd->summary, "vsock/rx"));
 	evg_dump_if_failed(e);
 	vs_engine_free(e);
 }

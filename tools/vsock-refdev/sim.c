@@ -908,7 +908,9 @@ static void app_step(struct side *s, struct app *a, uint64_t now, bool ending)
 		if (!ending) {
 			vs_sock_info(a->s, &in);
 			if (in.tx_queued < 65536)
-				write_pattern(s, a, 16384);
+				/* writes of any size, as applications do */
+				write_pattern(s, a,
+					      1024 + (size_t)(rnd(s) * 15360));
 		}
 		break;
 	case R_MANY_TX:
@@ -1025,16 +1027,17 @@ static void poll_queues(struct side *s, uint64_t now, bool force)
 	}
 }
 
+/* every byte written, on either side, has been read */
 static bool all_drained(struct side *s)
 {
 	for (unsigned int i = 0; i < s->napps; i++) {
-		struct vs_sock_info in;
-		struct app *a = &s->apps[i];
+		const struct flow_res *fr = &s->sh->flows[i];
 
-		if (!a->s || a->closed)
+		if (fr->dropped || s->apps[i].closed)
 			continue;
-		vs_sock_info(a->s, &in);
-		if (in.tx_queued || (a->role == R_RR_CLIENT && a->rr_waiting))
+		if (__atomic_load_n(&fr->sent, __ATOMIC_RELAXED) !=
+			    __atomic_load_n(&fr->recvd, __ATOMIC_RELAXED) ||
+		    (s->apps[i].role == R_RR_CLIENT && s->apps[i].rr_waiting))
 			return false;
 	}
 	return true;
