@@ -768,27 +768,6 @@ static void pair_reset(struct pair_ctx *p)
 	p->err = 0;
 }
 
-/* the bound at the edge of a half: max of lows / min of highs in [t0,t1) */
-static bool half_bound(const struct vec *t, const struct vec *v, int64_t t0,
-		       int64_t t1, bool low, double *val, double *at)
-{
-	bool found = false;
-	int64_t best = 0, bt = 0;
-
-	for (size_t i = 0; i < t->n; i++) {
-		if (t->v[i] < t0 || t->v[i] >= t1)
-			continue;
-		if (!found || (low ? v->v[i] > best : v->v[i] < best)) {
-			best = v->v[i];
-			bt = t->v[i];
-			found = true;
-		}
-	}
-	*val = (double)best;
-	*at = (double)bt;
-	return found;
-}
-
 static void bounds_at(const struct pair_ctx *p, double k, int64_t t0,
 		      double *lo, double *hi)
 {
@@ -862,20 +841,116 @@ static void trim_outliers(struct pair_ctx *p, double k, int64_t t0)
 	}
 }
 
-/* how wide the bounds are; crossed bounds (lo > hi) count as worse */
-static double width(double lo, double hi)
-{
-	return lo <= hi ? hi - lo : 1e12 + (lo - hi);
-}
 
 /*
  * From pairs to a clock: drift from the two halves when the capture is long
  * enough and both halves are bounded from both sides, then the offset at
  * the anchor as the middle of the tightest bounds.
  */
+static double width_at(const struct pair_ctx *p, double k, int64_t t0)
+{
+	double lo, hi;
+
+	bounds_at(p, k, t0, &lo, &hi);
+	return hi - lo;
+}
+
+static double lo_at(const struct pair_ctx *p, double k, int64_t t0)
+{
+	double lo, hi;
+
+	bounds_at(p, k, t0, &lo, &hi);
+	return lo;
+}
+
+static double hi_at(const struct pair_ctx *p, double k, int64_t t0)
+{
+	double lo, hi;
+
+	bounds_at(p, k, t0, &lo, &hi);
+	return hi;
+}
+
+/* the extremum of f over [a, b]; f unimodal there (max: @max) */
+static double ternary(double (*f)(const struct pair_ctx *, double, int64_t),
+		      const struct pair_ctx *p, int64_t t0, double a, double b,
+		      bool max)
+{
+	for (int i = 0; i < 100; i++) {
+		double m1 = a + (b - a) / 3, m2 = b - (b - a) / 3;
+		double f1 = f(p, m1, t0), f2 = f(p, m2, t0);
+
+		if (max ? f1 < f2 : f1 > f2)
+			a = m1;
+		else
+			b = m2;
+	}
+	return (a + b) / 2;
+}
+
+/*
+ * Offset and drift together: every pair says off(t) = off0 + k (t - t0)
+ * lies above (x sent) or below (y sent) a value. For a drift k the offset
+ * at t0 lies in [lo(k), hi(k)]; lo is convex in k, hi concave, so the
+ * drifts consistent with every pair form an interval around the one
+ * leaving the widest room. Over that interval the offset at t0 ranges from
+ * the least lo to the greatest hi: the truth is in there, whatever the
+ * drift. The drift reported is the middle of those that fit. Returns
+ * false when no drift fits every pair.
+ */
+static bool fit_drift(const struct pair_ctx *p, int64_t t0, double *k,
+		      double *lo, double *hi, double *ka, double *kb)
+{
+	/* clocks drift by tens of ppm; 250 covers the worst seen, and bounds
+	 * the answer when few pairs run one way */
+	const double lim = 250e-6;
+	double kc = ternary(width_at, p, t0, -lim, lim, true), a, b;
+
+	*k = kc;
+	if (width_at(p, kc, t0) < 0)
+		return false;
+	a = -lim;
+	b = kc;
+	for (int i = 0; i < 80; i++) { /* the first drift that fits */
+		double m = (a + b) / 2;
+
+		if (width_at(p, m, t0) >= 0)
+			b = m;
+		else
+			a = m;
+	}
+	a = b;
+	b = lim;
+	{
+		double l = kc, r = lim;
+
+		for (int i = 0; i < 80; i++) { /* the last one */
+			double m = (l + r) / 2;
+
+			if (width_at(p, m, t0) >= 0)
+				l = m;
+			else
+				r = m;
+		}
+		b = l;
+	}
+	*lo = lo_at(p, ternary(lo_at, p, t0, a, b, false), t0);
+	*hi = hi_at(p, ternary(hi_at, p, t0, a, b, true), t0);
+	*k = (a + b) / 2; /* the middle of the drifts that fit */
+	*ka = a;
+	*kb = b;
+	return true;
+}
+
+/*
+ * From pairs to a clock. With both directions over a second or more, the
+ * drift is fitted with the offset (fit_drift); else the drift is taken as
+ * 0 and the bounds are the tightest pair each way. Pairs that contradict
+ * the rest (matched wrongly) are dropped first.
+ */
 static void fit_clock(struct pair_ctx *p, struct vs_clock *ck)
 {
-	int64_t tmin = INT64_MAX, tmax = INT64_MIN, tmid;
+	int64_t tmin = INT64_MAX, tmax = INT64_MIN, t0;
 	double lo = -INFINITY, hi = INFINITY, k = 0;
 	struct vec *tv[2] = { &p->lo_t, &p->hi_t };
 
@@ -887,38 +962,42 @@ static void fit_clock(struct pair_ctx *p, struct vs_clock *ck)
 				tmax = tv[s]->v[i];
 		}
 	}
-	tmid = tmin + (tmax - tmin) / 2;
+	t0 = tmin + (tmax - tmin) / 2;
 	if (tmax - tmin >= 1000000000ll && p->lo_t.n && p->hi_t.n) {
-		double l1, l2, h1, h2, lt1, lt2, ht1, ht2;
+		double ka = 0, kb = 0, mid;
+		int n;
 
-		if (half_bound(&p->lo_t, &p->lo_v, tmin, tmid, true, &l1,
-			       &lt1) &&
-		    half_bound(&p->lo_t, &p->lo_v, tmid, tmax + 1, true, &l2,
-			       &lt2) &&
-		    half_bound(&p->hi_t, &p->hi_v, tmin, tmid, false, &h1,
-			       &ht1) &&
-		    half_bound(&p->hi_t, &p->hi_v, tmid, tmax + 1, false, &h2,
-			       &ht2)) {
-			double m1 = (l1 + h1) / 2, m2 = (l2 + h2) / 2;
-			double t1 = (lt1 + ht1) / 2, t2 = (lt2 + ht2) / 2;
+		for (n = 0; n < 8 && !fit_drift(p, t0, &k, &lo, &hi, &ka, &kb);
+		     n++)
+			trim_outliers(p, k, t0);
+		if (n == 8) {
+			bounds_at(p, k, t0, &lo, &hi);
+		} else {
+			/*
+			 * The uncertainty holds over the whole capture: at
+			 * its ends, how far any fitting (offset, drift) is
+			 * from the line reported.
+			 */
+			mid = (lo + hi) / 2;
+			for (int end = 0; end < 2; end++) {
+				int64_t t = end ? tmax : tmin;
+				double est = mid + k * (double)(t - t0);
+				double l = lo_at(p, ternary(lo_at, p, t, ka, kb,
+							    false),
+						 t);
+				double h = hi_at(p, ternary(hi_at, p, t, ka, kb,
+							    true),
+						 t);
 
-			if (t2 > t1)
-				k = (m2 - m1) / (t2 - t1);
+				if (est - l > (hi - lo) / 2)
+					lo = mid - (est - l);
+				if (h - est > (hi - lo) / 2)
+					hi = mid + (h - est);
+			}
 		}
-	}
-	/* residual bounds at the anchor, drift taken out; a drift that does
-	 * not make the bounds tighter (noise over a short capture) is dropped */
-	trim_outliers(p, k, tmin);
-	bounds_at(p, k, tmin, &lo, &hi);
-	if (k != 0) {
-		double lo0, hi0;
-
-		bounds_at(p, 0, tmin, &lo0, &hi0);
-		if (p->lo_v.n && p->hi_v.n && width(lo0, hi0) <= width(lo, hi)) {
-			k = 0;
-			lo = lo0;
-			hi = hi0;
-		}
+	} else {
+		trim_outliers(p, 0, t0);
+		bounds_at(p, 0, t0, &lo, &hi);
 	}
 	ck->known = true;
 	ck->pairs = p->lo_v.n + p->hi_v.n;
@@ -948,8 +1027,8 @@ static void fit_clock(struct pair_ctx *p, struct vs_clock *ck)
 			 " pairs, one direction only: an upper bound",
 			 ck->pairs);
 	}
-	/* off(t) = off0 + k (t - tmin) in x's time = y's time + off0 */
-	ck->anchor = tmin - ck->offset_ns;
+	/* off(t) = off0 + k (t - t0) in x's time = y's time + off0 */
+	ck->anchor = t0 - ck->offset_ns;
 }
 
 static size_t count_off(const struct vs_corr *c, unsigned int s)
@@ -1006,9 +1085,13 @@ static int estimate_pair(struct vs_corr *c, unsigned int x, unsigned int y,
 	if (!p.lo_v.n && !p.hi_v.n)
 		goto out;
 	fit_clock(&p, ck);
-	if (ck->has_uncertainty) {
+	/* again on the refined offset, every packet: a one-sided estimate is
+	 * off by no more than the fastest packet's latency */
+	{
 		int64_t off = ck->offset_ns;
-		uint64_t tol = ck->uncertainty_ns * 2 + 1000000;
+		uint64_t tol = (ck->has_uncertainty ? ck->uncertainty_ns * 2
+						     : 0) +
+			       1000000;
 
 		pair_reset(&p);
 		err = match_pair(c, x, y, off, tol, max_lat, false, &p);

@@ -3,7 +3,9 @@
  * alloc_failure: a failed kmalloc or page allocation on the vsock/virtio
  * path. An allocation is on that path when its call site says so (vsock,
  * virtio, vhost, vring) or when the same CPU and task handled a vsock packet
- * just before it or within the timeout after it; that packet names the flow.
+ * just before it or within the timeout after it. The packet it broke names
+ * the flow: the task's next packet (the one it retried), else the one just
+ * before; a receive-queue refill (rx_fill) belongs to no flow.
  * Failures elsewhere are counted per system, not reported: the kernel fails
  * opportunistic high-order allocations all the time and falls back.
  * Repeats from the same place within a second are one finding; the finding
@@ -31,8 +33,11 @@ struct pending {
 	struct vs_event ev;
 	uint64_t ref;
 	bool tied;
-	bool has_flow;
+	bool has_flow;	/* the packet it broke: the next one of the task */
+	bool no_flow;	/* a receive refill: it belongs to no flow */
+	bool has_prev;	/* else the packet just before it */
 	struct vs_tuple flow;
+	struct vs_tuple prev;
 	struct pending *next;
 };
 
@@ -181,6 +186,12 @@ static void end_silence(struct vs_engine *e, unsigned int sys, uint64_t ref,
 
 static void finalize(struct vs_engine *e, struct pending *p)
 {
+	if (!p->has_flow && p->has_prev && !p->no_flow) {
+		p->has_flow = true;
+		p->flow = p->prev;
+	}
+	if (p->no_flow)
+		p->has_flow = false;
 	if (p->tied || p->has_flow)
 		report(e, p);
 }
@@ -224,10 +235,12 @@ void vs_alloc_failure_event(struct vs_engine *e, const struct vs_event *ev,
 	p->ref = ref;
 	p->tied = (ev->present & VS_HAS_CALLSITE) &&
 		  vsock_call_site(ev->alloc.call_site);
+	p->no_flow = (ev->present & VS_HAS_CALLSITE) &&
+		     strstr(ev->alloc.call_site, "rx_fill");
 	if (lp->valid && ref - lp->ref <= BEFORE_NS &&
 	    same_task(lp->pid, ev->pid)) {
-		p->has_flow = true;
-		p->flow = lp->t;
+		p->has_prev = true;
+		p->prev = lp->t;
 	}
 	if (s->tail)
 		s->tail->next = p;

@@ -132,7 +132,8 @@ static void ring(struct vs_engine *e, struct bell *b, bool at_end)
 		    (at_end && to > window_end(e, y)))
 			continue;
 		judged++;
-		if (vs_engine_answered(e, y, b->ref, to, cls)) {
+		if (vs_engine_answered(e, y, b->ref - vs_engine_slack(e, x, y),
+				       to, cls)) {
 			vs_run_end(&s->runs, &k);
 			return;
 		}

@@ -138,8 +138,10 @@ static int judge(struct vs_engine *e, const struct vs_pkt_rec *tx, bool final)
 		if (!sy->any || to > end ||
 		    (sy->has_window && tx->ref < sy->win_start))
 			return 1; /* the receiver was not capturing */
-		answered = vs_engine_answered(e, (unsigned)y, tx->ref, to,
-					      VS_ANS_DELIVERY);
+		answered = vs_engine_answered(
+			e, (unsigned)y,
+			tx->ref - vs_engine_slack(e, tx->system, (unsigned)y),
+			to, VS_ANS_DELIVERY);
 	} else {
 		struct vs_flow *f = vs_flow_get(e->flows, (unsigned)y, &tx->t,
 						false);

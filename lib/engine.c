@@ -186,6 +186,19 @@ int vs_engine_owner(const struct vs_engine *e, uint64_t cid)
 	return -1;
 }
 
+uint64_t vs_engine_slack(const struct vs_engine *e, unsigned int a,
+			 unsigned int b)
+{
+	const struct vs_clock *ca = &e->sys[a].clock, *cb = &e->sys[b].clock;
+	uint64_t s = 1000;
+
+	if (a != b) {
+		s += ca->has_uncertainty ? ca->uncertainty_ns : 0;
+		s += cb->has_uncertainty ? cb->uncertainty_ns : 0;
+	}
+	return s;
+}
+
 bool vs_engine_clocks_known(const struct vs_engine *e, unsigned int a,
 			    unsigned int b)
 {

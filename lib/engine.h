@@ -130,6 +130,11 @@ int vs_engine_owner(const struct vs_engine *e, uint64_t cid);
  * reference clock */
 bool vs_engine_answered(const struct vs_engine *e, unsigned int sys,
 			uint64_t from, uint64_t to, uint32_t cls);
+/* how far apart two events of @a and @b may really be when their
+ * reference times say they coincide: the clocks' uncertainties, and the
+ * microsecond the traces print */
+uint64_t vs_engine_slack(const struct vs_engine *e, unsigned int a,
+			 unsigned int b);
 /* are times of @a and @b comparable (both clocks known)? */
 bool vs_engine_clocks_known(const struct vs_engine *e, unsigned int a,
 			    unsigned int b);

@@ -249,6 +249,8 @@ static void write_systems(struct w *w, const struct vs_engine *e,
 			    fabs(c->drift_ppm) >= 0.0005 ? ", drift %+.3f ppm"
 							 : NULL,
 			    fabs(c->drift_ppm) >= 0.0005 ? c->drift_ppm : 0);
+			/* where offset_ns holds: the offset drifts from there */
+			i64(w, "clock_anchor_ns", NULL, c->anchor);
 			txt(w, " against %s", e->sys[0].name);
 		} else {
 			null(w, "clock_offset_ns", "%s", "offset unknown");

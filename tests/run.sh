@@ -23,7 +23,7 @@ run_prog() {
 	p=$(grep -c '^PASS ' <<<"$out")
 	f=$(grep -c '^FAIL ' <<<"$out")
 	s=$(grep -c '^SKIP ' <<<"$out")
-	sed -n 's/^\(PASS\|FAIL\|SKIP\) /\1 '"$prefix"'/p' <<<"$out"
+	sed -n -e 's/^\(PASS\|FAIL\|SKIP\) /\1 '"$prefix"'/p' -e '/^  /p' <<<"$out"
 	if [ "$f" -gt 0 ]; then
 		while read -r l; do failed_names+=("$l"); done < <(sed -n 's/^FAIL \([^:]*\).*/'"$prefix"'\1/p' <<<"$out")
 	fi

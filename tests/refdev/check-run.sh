@@ -39,6 +39,14 @@ jq -c --argjson tol "$TOL" --slurpfile truth "$DIR/truth.json" '
         | select([ $faults[] | select(overlaps(fwin($x); win(.))) ] | length == 0)
         | { kind, system, flow, start_ns, summary } ],
       offset_error_ns: (if $r.systems[1].clock_offset_ns == null then null
-        else ($r.systems[1].clock_offset_ns + $truth[0].clock_offset_ns) end),
+        else
+          # the truth: b = a + offset + drift * (a - 1000 s); the report
+          # gives a - b at its anchor (on b'"'"'s clock)
+          ($r.systems[1].clock_anchor_ns // 1000000000000) as $ab
+          | ($truth[0].clock_drift_ppm * 1e-6) as $k
+          | (($ab - $truth[0].clock_offset_ns - 1000000000000) / (1 + $k)) as $da
+          | ($truth[0].clock_offset_ns + $k * $da) as $toff
+          | ($r.systems[1].clock_offset_ns + $toff) | round
+        end),
       offset_uncertainty_ns: $r.systems[1].offset_uncertainty_ns
     }' "$DIR/report.json"

@@ -84,6 +84,27 @@ static void t_kmalloc_vsock_call_site(void)
 	vs_engine_free(e);
 }
 
+/* a receive refill belongs to no flow, whatever packet comes next */
+static void t_refill_no_flow(void)
+{
+	struct vs_engine *e = engine();
+	const struct vs_finding *fd;
+	const uint64_t t = 10 * EVG_MS;
+
+	if (!e)
+		return;
+	EVG_FEED(e, evg_kmalloc(0, t, 2, 0, "virtio_vsock_rx_fill", 4096 + 44,
+				true));
+	EVG_FEED(e, host_rx(t + 5 * EVG_MS, 2, 0, 10));
+	EVG_FEED(e, evg_mark(0, 1 * EVG_S, "end"));
+	CHECK_EQ_U(vs_engine_finish(e), 0);
+	CHECK_EQ_U(evg_count(e, VS_FIND_ALLOC_FAILURE), 1);
+	fd = evg_find(e, VS_FIND_ALLOC_FAILURE, 0);
+	CHECK(fd && !fd->has_flow);
+	evg_dump_if_failed(e);
+	vs_engine_free(e);
+}
+
 /* an order-4 page allocation failed right after a packet on that cpu/task */
 static void t_page_alloc_after_packet(void)
 {
@@ -123,7 +144,10 @@ static void t_page_alloc_after_packet(void)
 	vs_engine_free(e);
 }
 
-/* the refill failed first; the packet it broke showed on that cpu after */
+/*
+ * a packet buffer allocation failed first; the packet it broke (retried)
+ * showed on that cpu after: that packet names the flow
+ */
 static void t_failure_before_packet(void)
 {
 	struct vs_engine *e = engine();
@@ -132,8 +156,8 @@ static void t_failure_before_packet(void)
 
 	if (!e)
 		return;
-	EVG_FEED(e, evg_kmalloc(0, t, 2, 0, "virtio_vsock_rx_fill", 4096 + 44,
-				true));
+	EVG_FEED(e, evg_kmalloc(0, t, 2, 0, "virtio_transport_alloc_skb",
+				4096 + 44, true));
 	EVG_FEED(e, host_rx(t + 5 * EVG_MS, 2, 0, 10));
 	EVG_FEED(e, evg_mark(0, 1 * EVG_S, "end"));
 	CHECK_EQ_U(vs_engine_finish(e), 0);
@@ -240,6 +264,7 @@ static void t_success_is_silent(void)
 VS_TEST_MAIN({ "alloc_kmalloc_vsock_call_site", t_kmalloc_vsock_call_site },
 	     { "alloc_page_after_packet", t_page_alloc_after_packet },
 	     { "alloc_failure_before_packet", t_failure_before_packet },
+	     { "alloc_failure_refill_no_flow", t_refill_no_flow },
 	     { "alloc_unrelated_failure", t_unrelated_failure },
 	     { "alloc_repeats_merge", t_repeats_merge },
 	     { "alloc_success_is_silent", t_success_is_silent })

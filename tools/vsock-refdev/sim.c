@@ -83,6 +83,7 @@ struct shared {
 	struct starve starve[MAX_STARVE];
 	struct flow_res flows[SIM_MAX_FLOWS];
 	uint64_t events[2];
+	uint64_t rx_wait_start, rx_wait_max; /* b waited for buffers (a) */
 	uint64_t malformed[2];
 	char broken[2][128];
 };
@@ -97,7 +98,8 @@ struct app {
 	uint16_t type;
 	struct vs_sock *s;
 	bool connected, closed, finished;
-	uint64_t pos;	    /* bytes written / expected next read */
+	uint64_t wpos;	    /* bytes written */
+	uint64_t rpos;	    /* bytes read */
 	uint64_t next_at;   /* rel ns */
 	uint32_t rr_got;    /* response bytes received */
 	bool rr_waiting;
@@ -551,8 +553,29 @@ static void dev_send_pending(struct side *s)
 			broken(s, Q_RX);
 			return;
 		}
-		if (!n)
-			break; /* no buffer: a kicks when it refills */
+		if (!n) {
+			/* no buffer: ask a to kick when it refills (and look
+			 * once more: it may have just done so) */
+			vs_vring_dev_enable_notify(&s->vq[Q_RX]);
+			n = vs_vring_dev_pop(&s->vq[Q_RX], &s->gm, &head, segs);
+			if (n < 0) {
+				broken(s, Q_RX);
+				return;
+			}
+		}
+		if (!n) {
+			/* the truth wants to know how long packets waited */
+			if (!s->sh->rx_wait_start)
+				s->sh->rx_wait_start = a_clock(rel_now(s));
+			break;
+		}
+		if (s->sh->rx_wait_start) {
+			uint64_t w = a_clock(rel_now(s)) - s->sh->rx_wait_start;
+
+			if (w > s->sh->rx_wait_max)
+				s->sh->rx_wait_max = w;
+			s->sh->rx_wait_start = 0;
+		}
 		vs_hdr_encode(&p->h, wire);
 		for (int i = 0; i < n && done < need; i++) {
 			uint32_t k;
@@ -810,9 +833,11 @@ static const struct vs_proto_ops proto_ops = {
 
 /* ---- workloads ---- */
 
-static uint8_t pattern(const struct side *s, int idx, uint64_t k)
+/* the bytes a side writes on flow @idx; @dev: written by b */
+static uint8_t pattern(const struct side *s, int idx, bool dev, uint64_t k)
 {
-	return (uint8_t)(k * 131 + (uint64_t)idx * 17 + s->o->seed);
+	return (uint8_t)(k * 131 + (uint64_t)idx * 17 + s->o->seed +
+			 (dev ? 101 : 0));
 }
 
 static enum role role_of(const struct sim_opts *o, int i, bool dev)
@@ -828,7 +853,7 @@ static enum role role_of(const struct sim_opts *o, int i, bool dev)
 	case WL_RR:
 		return dev ? R_RR_SERVER : R_RR_CLIENT;
 	default:
-		return dev ? R_READER : R_MANY_TX;
+		return R_MANY_TX;
 	}
 }
 
@@ -872,10 +897,10 @@ static void write_pattern(struct side *s, struct app *a, size_t len)
 	if (len > sizeof(buf))
 		len = sizeof(buf);
 	for (size_t k = 0; k < len; k++)
-		buf[k] = pattern(s, a->idx, a->pos + k);
+		buf[k] = pattern(s, a->idx, s->dev, a->wpos + k);
 	n = vs_sock_write(a->s, buf, len);
 	if (n > 0) {
-		a->pos += (uint64_t)n;
+		a->wpos += (uint64_t)n;
 		s->sh->flows[a->idx].sent += (uint64_t)n;
 	}
 }
@@ -889,9 +914,10 @@ static void read_check(struct side *s, struct app *a)
 		struct flow_res *fr = &s->sh->flows[a->idx];
 
 		for (ssize_t k = 0; k < n; k++)
-			if (buf[k] != pattern(s, a->idx, a->pos + (uint64_t)k))
+			if (buf[k] != pattern(s, a->idx, !s->dev,
+					      a->rpos + (uint64_t)k))
 				fr->bad++;
-		a->pos += (uint64_t)n;
+		a->rpos += (uint64_t)n;
 		fr->recvd += (uint64_t)n;
 	}
 }
@@ -914,10 +940,12 @@ static void app_step(struct side *s, struct app *a, uint64_t now, bool ending)
 		}
 		break;
 	case R_MANY_TX:
+		/* small messages both ways, of any size up to 128 bytes */
 		if (!ending && now >= a->next_at) {
-			write_pattern(s, a, 64);
-			a->next_at = now + 1000000;
+			write_pattern(s, a, 16 + (size_t)(rnd(s) * 112));
+			a->next_at = now + 500000 + (uint64_t)(rnd(s) * 1000000);
 		}
+		read_check(s, a);
 		break;
 	case R_READER:
 		read_check(s, a);
@@ -927,10 +955,10 @@ static void app_step(struct side *s, struct app *a, uint64_t now, bool ending)
 			uint8_t req[128];
 
 			for (unsigned int k = 0; k < sizeof(req); k++)
-				req[k] = pattern(s, a->idx, a->pos + k);
+				req[k] = pattern(s, a->idx, s->dev, a->wpos + k);
 			if (vs_sock_write(a->s, req, sizeof(req)) ==
 			    (ssize_t)sizeof(req)) {
-				a->pos += sizeof(req);
+				a->wpos += sizeof(req);
 				s->sh->flows[a->idx].sent += sizeof(req);
 				a->rr_waiting = true;
 				a->rr_got = 0;
@@ -956,10 +984,10 @@ static void app_step(struct side *s, struct app *a, uint64_t now, bool ending)
 			uint8_t resp[1024];
 
 			for (ssize_t k = 0; k < n; k++)
-				if (buf[k] != pattern(s, a->idx,
-						      a->pos + (uint64_t)k))
+				if (buf[k] != pattern(s, a->idx, !s->dev,
+						      a->rpos + (uint64_t)k))
 					fr->bad++;
-			a->pos += (uint64_t)n;
+			a->rpos += (uint64_t)n;
 			fr->recvd += (uint64_t)n;
 			memset(resp, 0x5a, sizeof(resp));
 			if (vs_sock_write(a->s, resp, sizeof(resp)) > 0)
@@ -1261,11 +1289,17 @@ static int write_truth(const struct sim_opts *o, struct shared *sh,
 					    "no writer ran out of credit");
 			break;
 		}
-		case VS_FAULT_STOP_RX_REFILL:
+		case VS_FAULT_STOP_RX_REFILL: {
+			bool obs = sh->rx_wait_max > o->timeout_ns ||
+				   sh->rx_wait_start;
+
 			truth_entry(f, &first, kind, inj, 'b', false, NULL,
-				    r->start, r->end, true,
-				    "b's packets waited for receive buffers");
+				    r->start, r->end, obs,
+				    obs ? "b's packets waited for receive "
+					  "buffers"
+					: "b had nothing to send meanwhile");
 			break;
+		}
 		case VS_FAULT_FAIL_ALLOC:
 			truth_entry(f, &first, kind, inj, r->system,
 				    r->has_flow, &r->flow, r->start, r->start,
