@@ -80,16 +80,19 @@ static void open_stall(struct vs_engine *e, struct vs_flow *f,
 	f->stall = s;
 }
 
+/* @arrived_last: the packet that ended the stall came from the peer */
 static const char *cause_of(struct vs_engine *e, struct vs_flow *f,
-			    struct vs_stall *s, char *why, size_t size)
+			    struct vs_stall *s, bool arrived_last, char *why,
+			    size_t size)
 {
 	struct vs_flow *pf;
 	int peer_sys;
-	uint64_t peer_sent = 0;
+	uint64_t peer_sent = 0, arrived = s->rev_pkts + arrived_last, lost;
 
 	pf = peer_rev_flow(e, f, &peer_sys);
 	if (pf)
 		peer_sent = pf->tx_pkts - s->peer_tx_at_start;
+	lost = peer_sent > arrived ? peer_sent - arrived : 0;
 	if (s->rev_pkts && !s->fwd_moved) {
 		snprintf(why, size,
 			 "the receiver kept sending (%" PRIu64
@@ -100,13 +103,24 @@ static const char *cause_of(struct vs_engine *e, struct vs_flow *f,
 				       : "the other side");
 		return "receiver_not_reading";
 	}
-	if (!s->rev_pkts && peer_sent) {
+	if (!s->rev_pkts && lost) {
 		snprintf(why, size,
 			 "%s sent %" PRIu64
 			 " packets back on this connection that never "
 			 "arrived: credit updates were lost on the way",
-			 e->sys[peer_sys].name, peer_sent);
+			 e->sys[peer_sys].name, lost);
 		return "credit_updates_lost";
+	}
+	if (!s->rev_pkts && pf) {
+		snprintf(why, size,
+			 "%s, the receiver, sent nothing on this connection "
+			 "meanwhile: it stopped reading, or held its credit "
+			 "updates back%s",
+			 e->sys[peer_sys].name,
+			 s->credit_reqs ? " (the sender asked with "
+					  "CREDIT_REQUEST)"
+					: "");
+		return "no_credit_update";
 	}
 	if (!s->rev_pkts) {
 		const struct vs_tuple rt = vs_tuple_reverse(f->t);
@@ -161,7 +175,9 @@ static void emit(struct vs_engine *e, struct vs_flow *f, uint64_t end,
 	vs_finding_set_flow(fd, &f->t);
 	fd->has_end = resolved;
 	fd->end = end;
-	cause = cause_of(e, f, s, why, sizeof(why));
+	cause = cause_of(e, f, s,
+			 resolved && last && last->kind == VS_EV_PKT_RX, why,
+			 sizeof(why));
 	snprintf(fd->cause, sizeof(fd->cause), "%s", cause);
 	snprintf(fd->ended_by, sizeof(fd->ended_by), "%s", ended_by);
 	vs_tuple_str(&f->t, flow, sizeof(flow));
