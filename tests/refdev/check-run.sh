@@ -8,7 +8,8 @@
 # "offset_uncertainty_ns"}. A fault is found when a finding of its kind
 # (on its system and flow, when the truth names them) overlaps its window,
 # widened by TOL (default 60 ms). A finding is explained when it overlaps
-# any fault's window, widened the same way.
+# any fault's window, widened the same way, or a time when the simulator
+# itself did not run (truth.json "pauses": the machine was busy).
 set -u
 REPORT=$1
 DIR=$2
@@ -37,6 +38,7 @@ jq -c --argjson tol "$TOL" --slurpfile truth "$DIR/truth.json" '
       unobserved: ([ $faults[] | select(.observed | not) ] | length),
       false_positives: [ $r.findings[] | . as $x
         | select([ $faults[] | select(overlaps(fwin($x); win(.))) ] | length == 0)
+        | select([ ($truth[0].pauses // [])[] | select(overlaps(fwin($x); win(.))) ] | length == 0)
         | { kind, system, flow, start_ns, summary } ],
       offset_error_ns: (if $r.systems[1].clock_offset_ns == null then null
         else

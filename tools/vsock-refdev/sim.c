@@ -83,6 +83,13 @@ struct shared {
 	struct starve starve[MAX_STARVE];
 	struct flow_res flows[SIM_MAX_FLOWS];
 	uint64_t events[2];
+	/* times a side did not run for a while (the machine was busy): not a
+	 * fault, but its effects are real and go in the truth too */
+	uint32_t npause;
+	struct pause {
+		char system;
+		uint64_t start, end; /* a's clock */
+	} pause[256];
 	uint64_t rx_wait_start, rx_wait_max; /* b waited for buffers (a) */
 	uint64_t malformed[2];
 	char broken[2][128];
@@ -1077,11 +1084,23 @@ static int side_main(struct side *s)
 	bool closing = false;
 	uint64_t close_at = 0;
 
+	uint64_t last = rel_now(s);
+
 	apps_setup(s);
 	if (!s->dev)
 		drv_refill(s);
 	for (;;) {
 		now = rel_now(s);
+		if (now - last > s->o->timeout_ns / 4) {
+			uint32_t i = __atomic_fetch_add(&s->sh->npause, 1,
+							__ATOMIC_SEQ_CST);
+
+			if (i < 256)
+				s->sh->pause[i] = (struct pause){
+					s->name, a_clock(last), a_clock(now)
+				};
+		}
+		last = now;
 		if (__atomic_load_n(&s->sh->stop, __ATOMIC_SEQ_CST))
 			break;
 		poll_queues(s, now, false);
@@ -1313,6 +1332,12 @@ static int write_truth(const struct sim_opts *o, struct shared *sh,
 			break;
 		}
 	}
+	fputs("\n ],\n \"pauses\": [", f);
+	for (uint32_t i = 0; i < sh->npause && i < 256; i++)
+		fprintf(f, "%s\n  {\"system\": \"%c\", \"start_ns\": %" PRIu64
+			   ", \"end_ns\": %" PRIu64 "}",
+			i ? "," : "", sh->pause[i].system, sh->pause[i].start,
+			sh->pause[i].end);
 	fputs("\n ]}\n", f);
 	return fclose(f) ? -errno : 0;
 }
