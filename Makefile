@@ -73,6 +73,10 @@ $(BUILD)/gentrace: tests/bench/gentrace.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -o $@ $<
 
+$(BUILD)/sockpair: tests/bench/sockpair.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -o $@ $<
+
 $(BUILD)/maxrss: tests/bench/maxrss.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -o $@ $<
@@ -101,8 +105,10 @@ demo: deps
 	$(Q)tests/demo.sh $(BUILD)
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all $(BUILD)/gentrace $(BUILD)/maxrss
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/gentrace $(BUILD)/maxrss \
+		$(BUILD)/sockpair
 	$(Q)tests/bench/report-bench.sh $(BUILD)
+	$(Q)DUR=2000 tests/bench/refdev-bench.sh $(BUILD)
 
 fuzz: all
 	$(Q)tests/fuzz/run-fuzz.sh $(BUILD) $${FUZZ_SECONDS:-60}

@@ -97,6 +97,8 @@ int vs_fault_parse(const char *s, struct vs_fault *f, char *err,
 			    ? 'b'
 			    : 'a';
 	f->for_ns = 500000000ull;
+	/* calls that matter are on the receive queue; kicks on transmit */
+	f->what_rx = k == VS_FAULT_DROP_IRQ;
 	for (kv = colon ? strtok_r(colon + 1, ",", &save) : NULL; kv;
 	     kv = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(kv, '=');

@@ -4,7 +4,8 @@
  * and how often, parsed from "KIND[:key=value,...]".
  *
  *   drop-kick        a kick the driver rings is lost (system a)
- *   drop-irq         a call the device rings is lost (system b)
+ *   drop-irq         a call the device rings is lost (system b; what=rx,
+ *                    the receive queue, by default)
  *   withhold-credit  the reader consumes but sends no credit update
  *   fail-alloc       an rx refill (what=rx) or tx packet (what=tx)
  *                    buffer allocation fails

@@ -1,53 +1,95 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# The documents against the tool: the options of --help and of
-# man/vsock-report.1 are the same, both manual pages format without
-# warnings, and the README's commands run on the shipped examples.
+# The documents against the tools: the options of each tool's --help and
+# of its manual page (vsock-report(1), vsock-refdev(8)) are the same, the
+# fault kinds and workloads of vsock-refdev --help each have an entry in
+# vsock-refdev(8), every manual page formats without warnings, and the
+# README's commands run on the shipped examples.
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.." || exit 2
 MAN1=man/vsock-report.1
 MAN5=man/vsock-text.5
+MAN8=man/vsock-refdev.8
+REFDEV=$BUILD/vsock-refdev
 [ -x "$REPORT" ] || { fail docs_setup "$REPORT missing (make all)"; exit 1; }
+[ -x "$REFDEV" ] || { fail docs_setup "$REFDEV missing (make all)"; exit 1; }
 
 # --- long options: --help <-> OPTIONS section of the manual page
-"$REPORT" --help >"$TMP/help" 2>&1
-check help_exit0 [ $? -eq 0 ]
-# option lines of --help start with "-x, --opt" or "--opt"
-sed -n 's/^ \{2,\}\(-[a-zA-Z], \)\{0,1\}\(--[a-z][a-z0-9-]*\).*/\2/p' "$TMP/help" |
-	sort -u >"$TMP/help.opts"
-# roff escapes "-" as "\-": undo, then take every --word of the section
-sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$MAN1" | sed 's/\\-/-/g' |
-	grep -o -- '--[a-z][a-z0-9-]*' | sort -u >"$TMP/man.opts"
-check help_has_options [ -s "$TMP/help.opts" ]
-check man_has_options [ -s "$TMP/man.opts" ]
-missing=$(comm -23 "$TMP/help.opts" "$TMP/man.opts" | tr '\n' ' ')
+# check_options PREFIX TOOL PAGE: the options of TOOL --help and of PAGE's
+# OPTIONS section are the same, both ways, with the same argument names
+check_options() {
+	local pre=$1 tool=$2 page=$3 missing extra bad opt arg
+	"$tool" --help >"$TMP/help" 2>&1
+	check "${pre}help_exit0" [ $? -eq 0 ]
+	# option lines of --help start with "-x, --opt" or "--opt"
+	sed -n 's/^ \{2,\}\(-[a-zA-Z], \)\{0,1\}\(--[a-z][a-z0-9-]*\).*/\2/p' "$TMP/help" |
+		sort -u >"$TMP/help.opts"
+	# roff escapes "-" as "\-": undo, then take every --word of the section
+	sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$page" | sed 's/\\-/-/g' |
+		grep -o -- '--[a-z][a-z0-9-]*' | sort -u >"$TMP/man.opts"
+	check "${pre}help_has_options" [ -s "$TMP/help.opts" ]
+	check "${pre}man_has_options" [ -s "$TMP/man.opts" ]
+	missing=$(comm -23 "$TMP/help.opts" "$TMP/man.opts" | tr '\n' ' ')
+	if [ -z "$missing" ]; then
+		pass "${pre}man_documents_every_option"
+	else
+		fail "${pre}man_documents_every_option" "not in $page OPTIONS: $missing"
+	fi
+	extra=$(comm -13 "$TMP/help.opts" "$TMP/man.opts" | tr '\n' ' ')
+	if [ -z "$extra" ]; then
+		pass "${pre}man_options_exist"
+	else
+		fail "${pre}man_options_exist" "in $page OPTIONS but not in --help: $extra"
+	fi
+	# every option the manual gives a .TP entry has one in --help too, with
+	# the same argument name
+	sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$page" | sed 's/\\-/-/g' |
+		sed -n 's/^\.BI --\([a-z-]*\) " \([A-Z]*\)"$/--\1 \2/p' >"$TMP/man.args"
+	bad=
+	while read -r opt arg; do
+		grep -Eq -- "(^|[ ,])$opt $arg( |$)" "$TMP/help" || bad="$bad $opt"
+	done <"$TMP/man.args"
+	if [ -s "$TMP/man.args" ] && [ -z "$bad" ]; then
+		pass "${pre}man_option_arguments"
+	else
+		fail "${pre}man_option_arguments" "argument differs from --help for:${bad:- (none found)}"
+	fi
+}
+check_options "" "$REPORT" "$MAN1"
+check_options refdev_ "$REFDEV" "$MAN8"
+
+# --- vsock-refdev: every fault kind and workload --help names has its own
+# entry (a .TP tag line) in the FAULTS and WORKLOADS sections
+"$REFDEV" --help >"$TMP/help" 2>&1
+# the words after "kinds:" up to the ";" that ends the list
+sed -n '/kinds:/,/;/p' "$TMP/help" | tr '\n' ' ' |
+	sed 's/.*kinds://; s/;.*//' | tr -s ' ,' '\n\n' | sed '/^$/d' >"$TMP/kinds"
+sed -n 's/^ *--workload W *\(.*\) or \([a-z]*\) (default.*/\1, \2/p' "$TMP/help" |
+	tr -s ' ,' '\n\n' | sed '/^$/d' >"$TMP/workloads"
+# tag_missing SECTION FILE: the words of FILE without a ".B word" line
+# directly after a .TP in SECTION of the manual page
+tag_missing() {
+	sed -n "/^\\.SH $1/,/^\\.SH /p" "$MAN8" | sed 's/\\-/-/g' |
+		sed -n '/^\.TP/{n;s/^\.B \([a-z-]*\)$/\1/p;}' | sort -u >"$TMP/tags"
+	sort -u "$2" | comm -23 - "$TMP/tags" | tr '\n' ' '
+}
+check refdev_help_has_kinds [ "$(grep -c . "$TMP/kinds")" -ge 6 ]
+check refdev_help_has_workloads [ "$(grep -c . "$TMP/workloads")" -ge 4 ]
+missing=$(tag_missing FAULTS "$TMP/kinds")
 if [ -z "$missing" ]; then
-	pass man_documents_every_option
+	pass refdev_man_documents_every_fault
 else
-	fail man_documents_every_option "not in $MAN1 OPTIONS: $missing"
+	fail refdev_man_documents_every_fault "not in $MAN8 FAULTS: $missing"
 fi
-extra=$(comm -13 "$TMP/help.opts" "$TMP/man.opts" | tr '\n' ' ')
-if [ -z "$extra" ]; then
-	pass man_options_exist
+missing=$(tag_missing WORKLOADS "$TMP/workloads")
+if [ -z "$missing" ]; then
+	pass refdev_man_documents_every_workload
 else
-	fail man_options_exist "in $MAN1 OPTIONS but not in --help: $extra"
-fi
-# every option the manual gives a .TP entry has one in --help too, with
-# the same argument name
-sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$MAN1" | sed 's/\\-/-/g' |
-	sed -n 's/^\.BI --\([a-z-]*\) " \([A-Z]*\)"$/--\1 \2/p' >"$TMP/man.args"
-bad=
-while read -r opt arg; do
-	grep -Eq -- "(^|[ ,])$opt $arg( |$)" "$TMP/help" || bad="$bad $opt"
-done <"$TMP/man.args"
-if [ -s "$TMP/man.args" ] && [ -z "$bad" ]; then
-	pass man_option_arguments
-else
-	fail man_option_arguments "argument differs from --help for:${bad:- (none found)}"
+	fail refdev_man_documents_every_workload "not in $MAN8 WORKLOADS: $missing"
 fi
 
 # --- the manual pages format without warnings
-for page in "$MAN1" "$MAN5"; do
+for page in "$MAN1" "$MAN5" "$MAN8"; do
 	name=groff_$(basename "$page" | tr '.-' '__')
 	if ! command -v groff >/dev/null 2>&1; then
 		skip "$name" "groff not installed (Debian: groff-base)"

@@ -6,7 +6,8 @@
 # Prints one JSON object: {"faults": [{"injected", "kind", "found"}...],
 # "false_positives": [findings no fault explains], "offset_error_ns",
 # "offset_uncertainty_ns"}. A fault is found when a finding of its kind
-# (on its system and flow, when the truth names them) overlaps its window,
+# (or of a kind its "also" allows; on its system and flow, when the truth
+# names them) overlaps its window,
 # widened by TOL (default 60 ms). A finding is explained when it overlaps
 # any fault's window, widened the same way, or a time when the simulator
 # itself did not run (truth.json "pauses": the machine was busy).
@@ -31,7 +32,8 @@ jq -c --argjson tol "$TOL" --slurpfile truth "$DIR/truth.json" '
         | { injected: .injected, kind: .kind, system: .system, flow: .flow,
             start_ns: .start_ns,
             found: ([ $r.findings[]
-                      | select(.kind == $f.kind)
+                      | select(.kind == $f.kind or
+                               ([.kind] | inside($f.also // [])))
                       | select($f.system == null or .system == $f.system)
                       | select($f.flow == null or .flow == $f.flow)
                       | select(overlaps(fwin(.); win($f))) ] | length > 0) } ],

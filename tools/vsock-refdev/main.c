@@ -40,9 +40,14 @@ static void usage(FILE *f)
 "                          fail-alloc, drop-packet, stop-rx-refill;\n"
 "                          keys: at, for, prob, count, flow, port, system,\n"
 "                          what (see vsock-refdev(8))\n"
-"      --queue-size N      rx and tx ring entries (default 256)\n"
-"      --rx-buf N          payload bytes per receive buffer (default 4096)\n"
+"      --queue-size N      rx and tx ring entries, a power of 2 from 16 to\n"
+"                          4096 (default 256)\n"
+"      --rx-buf N          payload bytes per receive buffer, 256 to 65536\n"
+"                          (default 4096)\n"
 "      --no-event-idx      do not use VIRTIO_F_EVENT_IDX\n"
+"      --write-size N      bulk writes of N bytes each, 1 to 65536 (default:\n"
+"                          any size from 1 KiB to 16 KiB, as applications\n"
+"                          write)\n"
 "      --split-hdr MODE    header and payload in one descriptor (never),\n"
 "                          two (always) or either (random, the default)\n"
 "      --out DIR           where to write the traces and the truth\n"
@@ -66,6 +71,7 @@ enum {
 	OPT_RXBUF,
 	OPT_NO_EVENT_IDX,
 	OPT_SPLIT,
+	OPT_WRITE_SIZE,
 	OPT_OUT,
 };
 
@@ -81,6 +87,7 @@ static const struct option opts[] = {
 	{ "rx-buf", required_argument, NULL, OPT_RXBUF },
 	{ "no-event-idx", no_argument, NULL, OPT_NO_EVENT_IDX },
 	{ "split-hdr", required_argument, NULL, OPT_SPLIT },
+	{ "write-size", required_argument, NULL, OPT_WRITE_SIZE },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -224,6 +231,11 @@ int main(int argc, char **argv)
 				o.split_hdr = 2;
 			else
 				return bad("--split-hdr", optarg);
+			break;
+		case OPT_WRITE_SIZE:
+			if (num(optarg, 1, 65536, &v))
+				return bad("--write-size (1 to 65536)", optarg);
+			o.write_size = (unsigned int)v;
 			break;
 		case OPT_OUT:
 			o.out_dir = optarg;

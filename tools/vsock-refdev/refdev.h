@@ -28,6 +28,7 @@ struct sim_opts {
 	int split_hdr;		  /* 0 never, 1 always, 2 at random */
 	uint64_t stall_ns;	  /* for the truth: what counts as a stall */
 	uint64_t timeout_ns;	  /* for the truth: what counts as unanswered */
+	unsigned int write_size;  /* bulk writes: fixed size, 0 = any */
 	bool quiet;
 };
 

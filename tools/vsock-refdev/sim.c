@@ -75,6 +75,7 @@ struct shared {
 	uint64_t start_mono;
 	int stop;
 	int a_done;
+	int writers_done[2]; /* a side wrote its last byte */
 	uint64_t desc_gpa[NQ], avail_gpa[NQ], used_gpa[NQ];
 	unsigned int qsize[NQ];
 	uint32_t nrec;
@@ -91,6 +92,7 @@ struct shared {
 		uint64_t start, end; /* a's clock */
 	} pause[256];
 	uint64_t rx_wait_start, rx_wait_max; /* b waited for buffers (a) */
+	uint64_t rx_wait_end;		     /* ... until then, the last time */
 	uint64_t malformed[2];
 	char broken[2][128];
 };
@@ -525,7 +527,7 @@ static void dev_call(struct side *s, int q)
 	if (!vs_vring_dev_call_prepare(&s->vq[q]))
 		return;
 	emit_doorbell(s, q);
-	f = fault_hit(s, VS_FAULT_DROP_IRQ, q == Q_TX, NULL);
+	f = fault_hit(s, VS_FAULT_DROP_IRQ, q == Q_RX, NULL);
 	if (f >= 0) {
 		uint64_t rel = rel_now(s);
 
@@ -582,6 +584,7 @@ static void dev_send_pending(struct side *s)
 			if (w > s->sh->rx_wait_max)
 				s->sh->rx_wait_max = w;
 			s->sh->rx_wait_start = 0;
+			s->sh->rx_wait_end = a_clock(rel_now(s));
 		}
 		vs_hdr_encode(&p->h, wire);
 		for (int i = 0; i < n && done < need; i++) {
@@ -898,7 +901,7 @@ static void note_starve(struct side *s, struct app *a, uint64_t now)
 
 static void write_pattern(struct side *s, struct app *a, size_t len)
 {
-	uint8_t buf[16384];
+	static uint8_t buf[65536];
 	ssize_t n;
 
 	if (len > sizeof(buf))
@@ -908,7 +911,8 @@ static void write_pattern(struct side *s, struct app *a, size_t len)
 	n = vs_sock_write(a->s, buf, len);
 	if (n > 0) {
 		a->wpos += (uint64_t)n;
-		s->sh->flows[a->idx].sent += (uint64_t)n;
+		__atomic_fetch_add(&s->sh->flows[a->idx].sent, (uint64_t)n,
+				   __ATOMIC_RELAXED);
 	}
 }
 
@@ -923,9 +927,9 @@ static void read_check(struct side *s, struct app *a)
 		for (ssize_t k = 0; k < n; k++)
 			if (buf[k] != pattern(s, a->idx, !s->dev,
 					      a->rpos + (uint64_t)k))
-				fr->bad++;
+				__atomic_fetch_add(&fr->bad, 1, __ATOMIC_RELAXED);
 		a->rpos += (uint64_t)n;
-		fr->recvd += (uint64_t)n;
+		__atomic_fetch_add(&fr->recvd, (uint64_t)n, __ATOMIC_RELAXED);
 	}
 }
 
@@ -940,10 +944,14 @@ static void app_step(struct side *s, struct app *a, uint64_t now, bool ending)
 		note_starve(s, a, now);
 		if (!ending) {
 			vs_sock_info(a->s, &in);
-			if (in.tx_queued < 65536)
-				/* writes of any size, as applications do */
+			if (in.tx_queued < 131072)
+				/* writes of any size, as applications do,
+				 * or all of one size */
 				write_pattern(s, a,
-					      1024 + (size_t)(rnd(s) * 15360));
+					      s->o->write_size
+						      ? s->o->write_size
+						      : 1024 + (size_t)(rnd(s) *
+									15360));
 		}
 		break;
 	case R_MANY_TX:
@@ -966,7 +974,8 @@ static void app_step(struct side *s, struct app *a, uint64_t now, bool ending)
 			if (vs_sock_write(a->s, req, sizeof(req)) ==
 			    (ssize_t)sizeof(req)) {
 				a->wpos += sizeof(req);
-				s->sh->flows[a->idx].sent += sizeof(req);
+				__atomic_fetch_add(&s->sh->flows[a->idx].sent,
+						   sizeof(req), __ATOMIC_RELAXED);
 				a->rr_waiting = true;
 				a->rr_got = 0;
 			}
@@ -976,7 +985,8 @@ static void app_step(struct side *s, struct app *a, uint64_t now, bool ending)
 
 			while ((n = vs_sock_read(a->s, buf, sizeof(buf))) > 0) {
 				a->rr_got += (uint32_t)n;
-				s->sh->flows[a->idx].recvd += (uint64_t)n;
+				__atomic_fetch_add(&s->sh->flows[a->idx].recvd,
+						   (uint64_t)n, __ATOMIC_RELAXED);
 			}
 			if (a->rr_got >= 1024)
 				a->rr_waiting = false;
@@ -995,10 +1005,12 @@ static void app_step(struct side *s, struct app *a, uint64_t now, bool ending)
 						      a->rpos + (uint64_t)k))
 					fr->bad++;
 			a->rpos += (uint64_t)n;
-			fr->recvd += (uint64_t)n;
+			__atomic_fetch_add(&fr->recvd, (uint64_t)n,
+					   __ATOMIC_RELAXED);
 			memset(resp, 0x5a, sizeof(resp));
 			if (vs_sock_write(a->s, resp, sizeof(resp)) > 0)
-				fr->sent += sizeof(resp);
+				__atomic_fetch_add(&fr->sent, sizeof(resp),
+						   __ATOMIC_RELAXED);
 		}
 		break;
 	}
@@ -1033,14 +1045,15 @@ static void apps_setup(struct side *s)
 
 /* ---- the loop ---- */
 
-static void poll_queues(struct side *s, uint64_t now, bool force)
+static void poll_queues(struct side *s, uint64_t now, bool force, bool busy)
 {
 	struct vs_doorbell *bells[NQ];
 	int64_t m;
 
 	for (int q = 0; q < NQ; q++)
 		bells[q] = s->dev ? &s->kick[q] : &s->call[q];
-	m = vs_doorbell_wait(bells, NQ, 1);
+	/* while work flows, look and go on; idle, sleep until a doorbell */
+	m = vs_doorbell_wait(bells, NQ, busy ? 0 : 1);
 	if (m < 0)
 		m = 0;
 	for (int q = 0; q < NQ; q++)
@@ -1084,7 +1097,7 @@ static int side_main(struct side *s)
 	bool closing = false;
 	uint64_t close_at = 0;
 
-	uint64_t last = rel_now(s);
+	uint64_t last = rel_now(s), seen = 0;
 
 	apps_setup(s);
 	if (!s->dev)
@@ -1103,9 +1116,15 @@ static int side_main(struct side *s)
 		last = now;
 		if (__atomic_load_n(&s->sh->stop, __ATOMIC_SEQ_CST))
 			break;
-		poll_queues(s, now, false);
+		poll_queues(s, now, false, s->events != seen);
+		seen = s->events;
 		for (unsigned int i = 0; i < s->napps; i++)
 			app_step(s, &s->apps[i], now, now >= end);
+		/* past the end, this side writes no more: a may wait for
+		 * what is in flight to drain, then close */
+		if (now >= end)
+			__atomic_store_n(&s->sh->writers_done[s->dev], 1,
+					 __ATOMIC_SEQ_CST);
 		vs_proto_flush(s->proto);
 		if (s->err)
 			break;
@@ -1113,7 +1132,10 @@ static int side_main(struct side *s)
 			continue;
 		/* a ends the run: writers stop, data drains, then close */
 		if (now >= end && !closing &&
-		    (all_drained(s) || now >= end + DRAIN_NS)) {
+		    ((__atomic_load_n(&s->sh->writers_done[1],
+				      __ATOMIC_SEQ_CST) &&
+		      all_drained(s)) ||
+		     now >= end + DRAIN_NS)) {
 			closing = true;
 			close_at = now;
 			for (unsigned int i = 0; i < s->napps; i++)
@@ -1238,8 +1260,14 @@ static void truth_entry(FILE *f, bool *first, const char *kind,
 		fprintf(f, "%" PRIu64, end);
 	else
 		fputs("null", f);
-	fprintf(f, ", \"observed\": %s, \"expected\": \"%s\", \"note\": \"%s\"}",
+	fprintf(f, ", \"observed\": %s, \"expected\": \"%s\", \"note\": \"%s\"",
 		observed ? "true" : "false", kind, note);
+	/* packets that never arrive while the receiver takes others are
+	 * lost_packet; while it is silent, unanswered_interrupt: either
+	 * names a receive queue that ran dry */
+	if (!strcmp(injected, "stop-rx-refill"))
+		fputs(", \"also\": [\"lost_packet\"]", f);
+	fputc('}', f);
 	*first = false;
 }
 
@@ -1312,8 +1340,12 @@ static int write_truth(const struct sim_opts *o, struct shared *sh,
 			bool obs = sh->rx_wait_max > o->timeout_ns ||
 				   sh->rx_wait_start;
 
+			/* it lasts until b could deliver again */
 			truth_entry(f, &first, kind, inj, 'b', false, NULL,
-				    r->start, r->end, obs,
+				    r->start,
+				    sh->rx_wait_end > r->end ? sh->rx_wait_end
+							     : r->end,
+				    obs,
 				    obs ? "b's packets waited for receive "
 					  "buffers"
 					: "b had nothing to send meanwhile");
@@ -1329,6 +1361,21 @@ static int write_truth(const struct sim_opts *o, struct shared *sh,
 			truth_entry(f, &first, kind, inj, r->system, r->has_flow,
 				    &r->flow, r->start, r->start, true,
 				    "the packet was dropped on the way");
+			/* its bytes never free their credit: the writer may
+			 * starve later, a real stall it caused */
+			for (uint32_t k = 0; k < ns && r->has_flow; k++) {
+				struct starve *st = &sh->starve[k];
+
+				if (!vs_tuple_eq(&st->flow, &r->flow) ||
+				    st->start < r->start ||
+				    st->end - st->start < o->stall_ns)
+					continue;
+				truth_entry(f, &first, "credit_stall", inj,
+					    st->system, true, &st->flow,
+					    st->start, st->end, true,
+					    "the lost bytes never freed their "
+					    "credit");
+			}
 			break;
 		}
 	}
