@@ -672,6 +672,8 @@ static int candidates(struct vs_corr *c, unsigned int x, unsigned int y,
 	return err;
 }
 
+#define TS_RES 1000 /* ns: the resolution of cat trace's timestamps */
+
 struct pair_ctx {
 	unsigned int x, y;
 	struct vec lo_t, lo_v; /* off >= v, at time t */
@@ -686,16 +688,23 @@ static void on_pair(void *ctx, const struct vs_pkt_rec *tx,
 
 	if (!tx || !rx || p->err)
 		return;
+	/*
+	 * Traces print microseconds, rounded down: each time may be up to
+	 * TS_RES early, so a difference of two is known to within TS_RES
+	 * either way. The bounds give that much room.
+	 */
 	if (tx->system == p->x) {
 		p->err = vec_push(&p->lo_t, (int64_t)tx->local);
 		if (!p->err)
 			p->err = vec_push(&p->lo_v, (int64_t)tx->local -
-							    (int64_t)rx->local);
+							    (int64_t)rx->local -
+							    TS_RES);
 	} else {
 		p->err = vec_push(&p->hi_t, (int64_t)rx->local);
 		if (!p->err)
 			p->err = vec_push(&p->hi_v, (int64_t)rx->local -
-							    (int64_t)tx->local);
+							    (int64_t)tx->local +
+							    TS_RES);
 	}
 }
 
