@@ -180,6 +180,16 @@ static int judge(struct vs_engine *e, const struct vs_pkt_rec *tx, bool final)
 	ev.pkt.dst_port = tx->t.dst_port;
 	ev.pkt.len = tx->len;
 	ev.pkt.op = tx->op;
+	{
+		const struct vs_flow *sf = vs_flow_get(e->flows, tx->system,
+						       &tx->t, false);
+
+		ev.pkt.type = sf && sf->type ? sf->type : VS_TYPE_STREAM;
+	}
+	if (tx->pid >= 0) {
+		ev.pid = tx->pid;
+		ev.present |= VS_HAS_PID;
+	}
 	vs_finding_evidence(fd, &ev);
 	return 1;
 }

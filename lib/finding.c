@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "finding.h"
+#include "text_out.h"
 
 static const char *const kind_names[VS_FIND__MAX] = {
 	[VS_FIND_CREDIT_STALL] = "credit_stall",
@@ -75,86 +76,16 @@ void vs_finding_note(struct vs_finding *f, unsigned int system, uint64_t ts,
 	va_end(ap);
 }
 
+/* evidence reads like the trace line it came from: grep finds it */
 void vs_event_describe(const struct vs_event *ev, char *buf, size_t size)
 {
-	const struct vs_pkt *p = &ev->pkt;
-	const char *op, *type;
-	char opbuf[16], typebuf[16];
+	char args[256];
+	const char *name;
 
-	switch (ev->kind) {
-	case VS_EV_PKT_TX:
-	case VS_EV_PKT_RX:
-		op = vs_op_name(p->op);
-		type = vs_type_name(p->type);
-		if (!op) {
-			snprintf(opbuf, sizeof(opbuf), "0x%x", p->op);
-			op = opbuf;
-		}
-		if (!type) {
-			snprintf(typebuf, sizeof(typebuf), "0x%x", p->type);
-			type = typebuf;
-		}
-		if (ev->present & VS_HAS_FWD_CNT)
-			snprintf(buf, size,
-				 "%s: %" PRIu64 ":%u -> %" PRIu64
-				 ":%u len=%u op=%s buf_alloc=%u fwd_cnt=%u",
-				 ev->kind == VS_EV_PKT_TX ? "alloc_pkt"
-							  : "recv_pkt",
-				 p->src_cid, p->src_port, p->dst_cid,
-				 p->dst_port, p->len, op, p->buf_alloc,
-				 p->fwd_cnt);
-		else
-			snprintf(buf, size,
-				 "%s: %" PRIu64 ":%u -> %" PRIu64
-				 ":%u len=%u op=%s",
-				 ev->kind == VS_EV_PKT_TX ? "alloc_pkt"
-							  : "recv_pkt",
-				 p->src_cid, p->src_port, p->dst_cid,
-				 p->dst_port, p->len, op);
-		break;
-	case VS_EV_IRQ:
-		snprintf(buf, size, "irq_handler_entry: irq=%d name=%s",
-			 ev->irq.irq, ev->irq.name);
-		break;
-	case VS_EV_IRQ_EXIT:
-		snprintf(buf, size, "irq_handler_exit: irq=%d ret=%s",
-			 ev->irq.irq, ev->irq.ret ? "handled" : "unhandled");
-		break;
-	case VS_EV_ALLOC:
-		if (ev->alloc.source == VS_ALLOC_PAGE)
-			snprintf(buf, size, "mm_page_alloc: order=%d%s",
-				 ev->alloc.order,
-				 ev->alloc.failed ? " page=NULL" : "");
-		else
-			snprintf(buf, size,
-				 "kmalloc: call_site=%s bytes_req=%" PRIu64
-				 "%s",
-				 ev->alloc.call_site[0] ? ev->alloc.call_site
-							: "?",
-				 ev->alloc.bytes_req,
-				 ev->alloc.failed ? " ptr=NULL" : "");
-		break;
-	case VS_EV_VQ_KICK:
-	case VS_EV_VQ_CALL:
-	case VS_EV_VQ_IRQ:
-	case VS_EV_VQ_ADD:
-	case VS_EV_VQ_GET:
-		snprintf(buf, size, "%s: dev=%s vq=%s idx=%u",
-			 vs_kind_name(ev->kind), ev->vq.dev, ev->vq.vq,
-			 ev->vq.idx);
-		break;
-	case VS_EV_MBOX_TX:
-	case VS_EV_MBOX_RX:
-		snprintf(buf, size, "%s: chan=%s msg=0x%" PRIx64,
-			 vs_kind_name(ev->kind), ev->mbox.chan, ev->mbox.msg);
-		break;
-	case VS_EV_MARK:
-		snprintf(buf, size, "mark: %s", ev->text);
-		break;
-	default:
+	if (vs_text_event(ev, &name, args, sizeof(args)))
 		snprintf(buf, size, "%s", vs_kind_name(ev->kind));
-		break;
-	}
+	else
+		snprintf(buf, size, "%s: %s", name, args);
 }
 
 void vs_finding_evidence(struct vs_finding *f, const struct vs_event *ev)

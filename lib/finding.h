@@ -23,7 +23,7 @@ enum vs_finding_kind {
 
 #define VS_EVIDENCE_MAX 6
 #define VS_SUMMARY_LEN 320
-#define VS_EVIDENCE_LEN 120
+#define VS_EVIDENCE_LEN 200
 
 struct vs_evidence {
 	uint16_t system;
