@@ -436,12 +436,16 @@ static int drv_xmit(struct side *s, const struct vs_hdr *h,
 						NULL };
 		n = 1;
 	}
+	/* traced before b can see it: a busy b may take it at once, and the
+	 * traces must keep cause before effect, as the kernel's do */
+	emit_pkt(s, true, h);
 	if (vs_vring_drv_add(&s->vq[Q_TX], seg, (unsigned int)n,
 			     (void *)(uintptr_t)(idx + 1), NULL, 0)) {
+		/* cannot happen: room was checked above */
 		s->tx_free[s->ntx_free++] = idx;
+		s->err = -ENOSPC;
 		return -EAGAIN;
 	}
-	emit_pkt(s, true, h);
 	drv_kick(s, Q_TX);
 	return 0;
 }
