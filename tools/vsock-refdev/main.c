@@ -33,7 +33,8 @@ static void usage(FILE *f)
 "      --duration-ms N     how long the workload runs (default 1000)\n"
 "      --seed N            seed of the workload and of random faults\n"
 "                          (default 1)\n"
-"      --clock-offset-ns N b's clock minus a's (default 0)\n"
+"      --clock-offset-ns N b's clock minus a's, at least -999000000000 (a's\n"
+"                          clock starts at 1000 s; default 0)\n"
 "      --clock-drift-ppm N how fast b's clock runs against a's (default 0)\n"
 "      --fault SPEC        inject a fault (repeatable): KIND[:key=value,...]\n"
 "                          kinds: drop-kick, drop-irq, withhold-credit,\n"
@@ -177,8 +178,12 @@ int main(int argc, char **argv)
 			o.seed = (uint64_t)v;
 			break;
 		case OPT_OFFSET:
-			if (num(optarg, -(1ll << 60), 1ll << 60, &v))
-				return bad("--clock-offset-ns", optarg);
+			/* a's clock starts at 1000 s; b's must not go below 0 */
+			if (num(optarg, -999000000000ll, 1ll << 60, &v))
+				return bad("--clock-offset-ns (b's clock starts "
+					   "at 1000 s plus it: at least "
+					   "-999000000000)",
+					   optarg);
 			o.clock_offset_ns = v;
 			break;
 		case OPT_DRIFT: {
