@@ -897,6 +897,22 @@ static double ternary(double (*f)(const struct pair_ctx *, double, int64_t),
 	return (a + b) / 2;
 }
 
+/* from @in (a drift that fits) towards @out (one that may not): the last
+ * drift that still fits, by bisection */
+static double fit_edge(const struct pair_ctx *p, int64_t t0, double in,
+		       double out)
+{
+	for (int i = 0; i < 80; i++) {
+		double m = (in + out) / 2;
+
+		if (width_at(p, m, t0) >= 0)
+			in = m;
+		else
+			out = m;
+	}
+	return in;
+}
+
 /*
  * Offset and drift together: every pair says off(t) = off0 + k (t - t0)
  * lies above (x sent) or below (y sent) a value. For a drift k the offset
@@ -918,31 +934,8 @@ static bool fit_drift(const struct pair_ctx *p, int64_t t0, double *k,
 	*k = kc;
 	if (width_at(p, kc, t0) < 0)
 		return false;
-	a = -lim;
-	b = kc;
-	for (int i = 0; i < 80; i++) { /* the first drift that fits */
-		double m = (a + b) / 2;
-
-		if (width_at(p, m, t0) >= 0)
-			b = m;
-		else
-			a = m;
-	}
-	a = b;
-	b = lim;
-	{
-		double l = kc, r = lim;
-
-		for (int i = 0; i < 80; i++) { /* the last one */
-			double m = (l + r) / 2;
-
-			if (width_at(p, m, t0) >= 0)
-				l = m;
-			else
-				r = m;
-		}
-		b = l;
-	}
+	a = fit_edge(p, t0, kc, -lim); /* the first drift that fits */
+	b = fit_edge(p, t0, kc, lim);  /* the last one */
 	*lo = lo_at(p, ternary(lo_at, p, t0, a, b, false), t0);
 	*hi = hi_at(p, ternary(hi_at, p, t0, a, b, true), t0);
 	*k = (a + b) / 2; /* the middle of the drifts that fit */
