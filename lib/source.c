@@ -38,6 +38,7 @@ struct vs_source {
 	struct vs_source_stats st;
 	struct par *par; /* worker threads, for big regular files */
 	bool par_tried;
+	unsigned int flags; /* VS_PARSE_* */
 };
 
 static struct vs_source *source_new(void)
@@ -275,7 +276,7 @@ static void note_bad(struct vs_source_stats *st, const char *line, size_t len)
 
 /* one line: 1 with *ev filled, 0 when it held no event (counted in @st) */
 static int take_line(struct vs_source_stats *st, const char *line, size_t len,
-		     struct vs_event *ev)
+		     struct vs_event *ev, unsigned int flags)
 {
 	uint64_t lost;
 
@@ -284,7 +285,7 @@ static int take_line(struct vs_source_stats *st, const char *line, size_t len,
 		note_bad(st, line, len);
 		return 0;
 	}
-	switch (vs_text_parse_line(line, len, ev, &lost)) {
+	switch (vs_text_parse_line_flags(line, len, ev, &lost, flags)) {
 	case VS_LINE_EVENT:
 		return 1;
 	case VS_LINE_LOST:
@@ -343,6 +344,7 @@ struct par {
 	int fd;
 	uint64_t size;
 	uint64_t page;
+	unsigned int flags;
 };
 
 /* room for one more event, parsed in place */
@@ -421,7 +423,8 @@ static void parse_chunk(struct par *p, struct pchunk *c)
 		c->err = chunk_reserve(c);
 		if (c->err)
 			break;
-		c->nev += take_line(&c->st, line, len, &c->ev[c->nev]);
+		c->nev += take_line(&c->st, line, len, &c->ev[c->nev],
+				    p->flags);
 	}
 	munmap(map, map_len);
 }
@@ -510,6 +513,7 @@ static int par_start(struct vs_source *src)
 	p->fd = src->fd;
 	p->size = src->total;
 	p->page = (uint64_t)sysconf(_SC_PAGESIZE);
+	p->flags = src->flags;
 	p->nchunks = (src->total + CHUNK - 1) / CHUNK;
 	src->par = p;
 	for (unsigned int i = 0; i < n; i++) {
@@ -584,7 +588,7 @@ int vs_source_next(struct vs_source *src, struct vs_event *ev)
 		r = next_line(src, &line, &len);
 		if (r <= 0)
 			return r;
-		if (take_line(&src->st, line, len, ev)) {
+		if (take_line(&src->st, line, len, ev, src->flags)) {
 			account(src, ev);
 			return 1;
 		}
@@ -651,4 +655,9 @@ void vs_source_progress(const struct vs_source *src, uint64_t *done,
 {
 	*done = src->done;
 	*total = src->total;
+}
+
+void vs_source_set_lean(struct vs_source *src, bool lean)
+{
+	src->flags = lean ? VS_PARSE_LEAN : 0;
 }

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include "event.h"
 
@@ -55,6 +56,8 @@ int vs_source_rewind(struct vs_source *src);
 int vs_source_prepare_rewind(struct vs_source *src);
 
 const struct vs_source_stats *vs_source_stats(const struct vs_source *src);
+/* parse leanly (VS_PARSE_LEAN, see source_text.h); before the first read */
+void vs_source_set_lean(struct vs_source *src, bool lean);
 /* bytes consumed and total (total 0 when unknown), for progress display */
 void vs_source_progress(const struct vs_source *src, uint64_t *done,
 			uint64_t *total);

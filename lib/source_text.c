@@ -534,6 +534,42 @@ static void set_call_site(struct vs_alloc *a, const char *v, size_t n)
 }
 
 /* kmalloc, kmalloc_node, kmem_cache_alloc, kmem_cache_alloc_node */
+/*
+ * Lean parsing: an allocation that succeeded only counts for the analysis.
+ * Its pointer says so; the rest of the line is not read. A failure is
+ * parsed in full.
+ */
+static int lean_alloc(struct cur *c, struct vs_event *ev, const char *key,
+		      size_t klen, uint8_t source)
+{
+	const char *k = c->p;
+	struct kv kv;
+	bool is_null;
+
+	/* "KEY=" at the start or after a space */
+	for (;;) {
+		k = find_byte(k, c->end, key[0]);
+		if ((size_t)(c->end - k) < klen)
+			return -1; /* not in the usual form: parse in full */
+		if (!memcmp(k, key, klen) &&
+		    (k == c->p || k[-1] == ' ' || k[-1] == '\t'))
+			break;
+		k++;
+	}
+	kv.k = k;
+	kv.kn = klen - 1;
+	kv.v = k + klen;
+	kv.vn = 0;
+	while (kv.v + kv.vn < c->end && kv.v[kv.vn] != ' ')
+		kv.vn++;
+	if (!kv_ptr_null(&kv, &is_null) || is_null)
+		return -1;
+	ev->alloc.source = source;
+	ev->alloc.order = -1;
+	ev->alloc.failed = 0;
+	return 1;
+}
+
 static bool parse_kmalloc(struct cur *c, struct vs_event *ev)
 {
 	struct vs_alloc *a = &ev->alloc;
@@ -555,7 +591,8 @@ static bool parse_kmalloc(struct cur *c, struct vs_event *ev)
 		if (KEY(&kv, "call_site")) {
 			set_call_site(a, kv.v, kv.vn);
 			ev->present |= VS_HAS_CALLSITE;
-		} else if (KEY(&kv, "ptr")) {
+		} else if (KEY(&kv, "ptr") && !have_ptr) {
+			/* the first one counts, as for the lean parse */
 			if (!kv_ptr_null(&kv, &is_null))
 				return false;
 			have_ptr = true;
@@ -592,7 +629,7 @@ static bool parse_page_alloc(struct cur *c, struct vs_event *ev)
 	while (next_kv(c, &kv)) {
 		if (!kv.v)
 			return false;
-		if (KEY(&kv, "page")) {
+		if (KEY(&kv, "page") && !have_page) {
 			if (!kv_ptr_null(&kv, &is_null))
 				return false;
 			have_page = true;
@@ -740,8 +777,10 @@ static inline __attribute__((always_inline)) bool name_is(const char *s,
 #define NAME_IS(s, n, lit_) name_is(s, n, lit_, sizeof(lit_) - 1)
 
 static bool dispatch(const char *name, size_t n, struct cur *c,
-		     struct vs_event *ev)
+		     struct vs_event *ev, unsigned int flags)
 {
+	bool lean = flags & VS_PARSE_LEAN;
+
 	switch (n) {
 	case 26:
 		if (NAME_IS(name, n, "virtio_transport_alloc_pkt")) {
@@ -768,13 +807,17 @@ static bool dispatch(const char *name, size_t n, struct cur *c,
 		}
 		if (NAME_IS(name, n, "kmem_cache_alloc")) {
 			ev->kind = VS_EV_ALLOC;
-			return parse_kmalloc(c, ev);
+			return (lean && lean_alloc(c, ev, "ptr=", 4,
+						   VS_ALLOC_KMALLOC) > 0) ||
+			       parse_kmalloc(c, ev);
 		}
 		break;
 	case 7:
 		if (NAME_IS(name, n, "kmalloc")) {
 			ev->kind = VS_EV_ALLOC;
-			return parse_kmalloc(c, ev);
+			return (lean && lean_alloc(c, ev, "ptr=", 4,
+						   VS_ALLOC_KMALLOC) > 0) ||
+			       parse_kmalloc(c, ev);
 		}
 		if (NAME_IS(name, n, "vq_kick")) {
 			ev->kind = VS_EV_VQ_KICK;
@@ -810,19 +853,25 @@ static bool dispatch(const char *name, size_t n, struct cur *c,
 	case 12:
 		if (NAME_IS(name, n, "kmalloc_node")) {
 			ev->kind = VS_EV_ALLOC;
-			return parse_kmalloc(c, ev);
+			return (lean && lean_alloc(c, ev, "ptr=", 4,
+						   VS_ALLOC_KMALLOC) > 0) ||
+			       parse_kmalloc(c, ev);
 		}
 		break;
 	case 21:
 		if (NAME_IS(name, n, "kmem_cache_alloc_node")) {
 			ev->kind = VS_EV_ALLOC;
-			return parse_kmalloc(c, ev);
+			return (lean && lean_alloc(c, ev, "ptr=", 4,
+						   VS_ALLOC_KMALLOC) > 0) ||
+			       parse_kmalloc(c, ev);
 		}
 		break;
 	case 13:
 		if (NAME_IS(name, n, "mm_page_alloc")) {
 			ev->kind = VS_EV_ALLOC;
-			return parse_page_alloc(c, ev);
+			return (lean && lean_alloc(c, ev, "page=", 5,
+						   VS_ALLOC_PAGE) > 0) ||
+			       parse_page_alloc(c, ev);
 		}
 		break;
 	case 18:
@@ -863,7 +912,7 @@ static inline bool is_name_char(char ch)
 }
 
 /* "[SYSTEM:]EVENT:" then args; the event name part */
-static bool parse_event(struct cur *c, struct vs_event *ev)
+static bool parse_event(struct cur *c, struct vs_event *ev, unsigned int flags)
 {
 	const char *name = c->p;
 	size_t n;
@@ -887,7 +936,7 @@ static bool parse_event(struct cur *c, struct vs_event *ev)
 	/* trailing CR from files written on other systems */
 	while (c->end > c->p && (c->end[-1] == '\r' || c->end[-1] == ' '))
 		c->end--;
-	return dispatch(name, n, c, ev);
+	return dispatch(name, n, c, ev, flags);
 }
 
 /* the "COMM-PID [(TGID)]" part before "[CPU]" */
@@ -999,6 +1048,13 @@ static int parse_lost(struct cur *c, uint64_t *lost)
 int vs_text_parse_line(const char *line, size_t len, struct vs_event *ev,
 		       uint64_t *lost)
 {
+	return vs_text_parse_line_flags(line, len, ev, lost, 0);
+}
+
+int vs_text_parse_line_flags(const char *line, size_t len,
+			     struct vs_event *ev, uint64_t *lost,
+			     unsigned int flags)
+{
 	struct cur c = { line, line + len };
 	const char *cpu;
 
@@ -1053,7 +1109,7 @@ int vs_text_parse_line(const char *line, size_t len, struct vs_event *ev,
 	} else if (cpu) {
 		return VS_LINE_BAD;
 	}
-	if (!parse_event(&c, ev))
+	if (!parse_event(&c, ev, flags))
 		return VS_LINE_BAD;
 	return VS_LINE_EVENT;
 }

@@ -32,4 +32,15 @@ enum vs_line_result {
 int vs_text_parse_line(const char *line, size_t len, struct vs_event *ev,
 		       uint64_t *lost);
 
+/*
+ * VS_PARSE_LEAN: fill only what the analysis uses. An allocation that
+ * succeeded comes back with its kind and source only (no size, call site
+ * or order); a failed one, and every other event, in full.
+ */
+#define VS_PARSE_LEAN 1u
+
+int vs_text_parse_line_flags(const char *line, size_t len,
+			     struct vs_event *ev, uint64_t *lost,
+			     unsigned int flags);
+
 #endif /* VS_SOURCE_TEXT_H */

@@ -108,6 +108,21 @@ static int parse_one(const char *line, size_t len, struct vs_event *ev,
 		   r == VS_LINE_EVENT || r == VS_LINE_LOST);
 	if (r == VS_LINE_EVENT)
 		check_event(ev);
+	/* the lean parse reads less, never more, and agrees on the kind */
+	{
+		struct vs_event lean;
+		uint64_t ll;
+		int rl = vs_text_parse_line_flags(line, len, &lean, &ll,
+						  VS_PARSE_LEAN);
+
+		FUZZ_CHECK(rl == r || (r == VS_LINE_BAD && rl == VS_LINE_EVENT &&
+				       lean.kind == VS_EV_ALLOC));
+		if (rl == VS_LINE_EVENT && r == VS_LINE_EVENT)
+			FUZZ_CHECK(lean.kind == ev->kind &&
+				   lean.ts_ns == ev->ts_ns &&
+				   (lean.kind != VS_EV_ALLOC ||
+				    lean.alloc.failed == ev->alloc.failed));
+	}
 	return r;
 }
 

@@ -373,6 +373,7 @@ int main(int argc, char **argv)
 			      strerror(errno));
 			goto out;
 		}
+		vs_source_set_lean(in[i].src, true);
 		if (n > 1 && (err = vs_source_prepare_rewind(in[i].src))) {
 			error("failed to buffer %s: %s", in[i].path,
 			      strerror(-err));
