@@ -44,6 +44,8 @@ uint64_t vs_clock_to_local(const struct vs_clock *c, uint64_t ref)
 	return l < 0 ? 0 : (uint64_t)llround(l);
 }
 
+#define TS_RES 1000 /* ns: the resolution of cat trace's timestamps */
+
 /* ---- matcher ---- */
 
 struct ment {
@@ -78,6 +80,7 @@ struct vs_matcher {
 	unsigned int nq;
 	struct fifo txf, rxf;
 	uint64_t pending;
+	bool strict; /* a receive before its send only by stream offset */
 	bool have_lat;
 	double lat; /* running latency estimate, ns */
 };
@@ -214,6 +217,11 @@ int vs_matcher_add(struct vs_matcher *m, const struct vs_pkt_rec *r)
 	if (r->tx) {
 		/* a receive that the clock model put before its send */
 		for (e = q->rx_head; e; e = e->next) {
+			/* strict: only by offset, or within the timestamps'
+			 * resolution (a tie) */
+			if (m->strict && (!e->r.has_off || !r->has_off) &&
+			    e->r.ref + 2 * TS_RES < r->ref)
+				continue;
 			if (e->r.op == r->op && e->r.len == r->len &&
 			    e->r.system != r->system &&
 			    e->r.ref + m->tol >= r->ref &&
@@ -368,6 +376,11 @@ void vs_matcher_flush(struct vs_matcher *m)
 			}
 		}
 	}
+}
+
+void vs_matcher_set_strict(struct vs_matcher *m, bool strict)
+{
+	m->strict = strict;
 }
 
 uint64_t vs_matcher_pending(const struct vs_matcher *m)
@@ -672,8 +685,6 @@ static int candidates(struct vs_corr *c, unsigned int x, unsigned int y,
 	return err;
 }
 
-#define TS_RES 1000 /* ns: the resolution of cat trace's timestamps */
-
 struct pair_ctx {
 	unsigned int x, y;
 	struct vec lo_t, lo_v; /* off >= v, at time t */
@@ -716,9 +727,12 @@ static int cmp_rec_ref(const void *a, const void *b)
 }
 
 /* match x and y on offset @off; fills p with the bounds of the pairs */
+/* y's records are put on x's clock by @ck when given (offset and drift),
+ * else by the constant @off */
 static int match_pair(struct vs_corr *c, unsigned int x, unsigned int y,
-		      int64_t off, uint64_t tol, uint64_t window,
-		      bool only_off, struct pair_ctx *p)
+		      int64_t off, const struct vs_clock *ck, uint64_t tol,
+		      uint64_t window, bool only_off, bool strict,
+		      struct pair_ctx *p)
 {
 	struct vs_pkt_rec *v;
 	struct vs_matcher *m;
@@ -733,7 +747,9 @@ static int match_pair(struct vs_corr *c, unsigned int x, unsigned int y,
 
 		for (size_t i = 0; i < c->sys[s].n; i++) {
 			const struct crec *r = &c->sys[s].v[i];
-			int64_t ref = (int64_t)r->local + (k ? off : 0);
+			int64_t ref = !k  ? (int64_t)r->local
+				      : ck ? vs_clock_to_ref(ck, r->local)
+					   : (int64_t)r->local + off;
 
 			if (role_of(c, s, x, y, r) < 0 || ref < 0 ||
 			    (only_off && !r->has_off))
@@ -757,6 +773,7 @@ static int match_pair(struct vs_corr *c, unsigned int x, unsigned int y,
 		free(v);
 		return -ENOMEM;
 	}
+	vs_matcher_set_strict(m, strict);
 	for (size_t i = 0; i < n && !err; i++) {
 		vs_matcher_advance(m, v[i].ref);
 		err = vs_matcher_add(m, &v[i]);
@@ -1080,8 +1097,9 @@ static int estimate_pair(struct vs_corr *c, unsigned int x, unsigned int y,
 	 * stream offsets say which is which, when there is enough of it; a
 	 * credit update, all alike, could pair with its neighbour.
 	 */
-	err = match_pair(c, x, y, rough, max_lat, max_lat,
-			 count_off(c, x) >= 16 && count_off(c, y) >= 16, &p);
+	err = match_pair(c, x, y, rough, NULL, max_lat, max_lat,
+			 count_off(c, x) >= 16 && count_off(c, y) >= 16, false,
+			 &p);
 	if (err)
 		goto out;
 	if (!p.lo_v.n && !p.hi_v.n)
@@ -1094,9 +1112,13 @@ static int estimate_pair(struct vs_corr *c, unsigned int x, unsigned int y,
 		uint64_t tol = (ck->has_uncertainty ? ck->uncertainty_ns * 2
 						     : 0) +
 			       1000000;
+		struct vs_clock first = *ck;
 
+		/* on the refined clock a receive seldom comes before its
+		 * send: pair those only by offset */
 		pair_reset(&p);
-		err = match_pair(c, x, y, off, tol, max_lat, false, &p);
+		err = match_pair(c, x, y, off, &first, tol, max_lat, false,
+				 true, &p);
 		if (err)
 			goto out;
 		if (p.lo_v.n || p.hi_v.n)

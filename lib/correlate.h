@@ -77,6 +77,12 @@ uint64_t vs_matcher_next_deadline(const struct vs_matcher *m);
 /* the end: everything still waiting is unmatched */
 void vs_matcher_flush(struct vs_matcher *m);
 uint64_t vs_matcher_pending(const struct vs_matcher *m);
+/*
+ * strict: a receive the clock model put before its send is paired only
+ * when stream offsets say which send it is (a late credit update, all
+ * alike, would otherwise pair with the next one and skew the clock)
+ */
+void vs_matcher_set_strict(struct vs_matcher *m, bool strict);
 
 /*
  * Offset estimation over whole captures (before the analysis pass).
