@@ -39,6 +39,7 @@ struct vs_source {
 	struct par *par; /* worker threads, for big regular files */
 	bool par_tried;
 	unsigned int flags; /* VS_PARSE_* */
+	struct vs_event cur; /* vs_source_next_ref() without threads */
 };
 
 static struct vs_source *source_new(void)
@@ -528,7 +529,7 @@ static int par_start(struct vs_source *src)
 	return 1;
 }
 
-static int par_next(struct vs_source *src, struct vs_event *ev)
+static int par_next(struct vs_source *src, struct vs_event **evp)
 {
 	struct par *p = src->par;
 
@@ -567,9 +568,21 @@ static int par_next(struct vs_source *src, struct vs_event *ev)
 		p->cc = c;
 		p->pos = 0;
 	}
-	*ev = p->cc->ev[p->pos++];
-	account(src, ev);
+	*evp = &p->cc->ev[p->pos++];
+	account(src, *evp);
 	return 1;
+}
+
+int vs_source_next_ref(struct vs_source *src, struct vs_event **evp)
+{
+	if (!src->par && !src->par_tried && !src->eof) {
+		src->par_tried = true;
+		par_start(src);
+	}
+	if (src->par)
+		return par_next(src, evp);
+	*evp = &src->cur;
+	return vs_source_next(src, &src->cur);
 }
 
 int vs_source_next(struct vs_source *src, struct vs_event *ev)
@@ -582,8 +595,14 @@ int vs_source_next(struct vs_source *src, struct vs_event *ev)
 		src->par_tried = true;
 		par_start(src);
 	}
-	if (src->par)
-		return par_next(src, ev);
+	if (src->par) {
+		struct vs_event *e;
+
+		r = par_next(src, &e);
+		if (r > 0)
+			*ev = *e;
+		return r;
+	}
 	for (;;) {
 		r = next_line(src, &line, &len);
 		if (r <= 0)

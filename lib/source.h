@@ -44,6 +44,12 @@ void vs_source_close(struct vs_source *src);
 int vs_source_next(struct vs_source *src, struct vs_event *ev);
 
 /*
+ * vs_source_next_ref - the same, without a copy: *ev points at the event,
+ * valid (and writable) until the next call on @src.
+ */
+int vs_source_next_ref(struct vs_source *src, struct vs_event **ev);
+
+/*
  * vs_source_rewind - start again from the beginning (stdin is spooled to
  * memory on first use so it can be read twice). Returns 0 or -errno.
  */

@@ -139,7 +139,7 @@ struct input {
 	const char *name;
 	const char *path;
 	struct vs_source *src;
-	struct vs_event ev; /* the next event, when has */
+	struct vs_event *ev; /* the next event, when has (the source's) */
 	bool has;
 	uint64_t ref;
 };
@@ -187,12 +187,13 @@ static void progress_clear(struct progress *p)
 
 static int next_event(struct input *in, unsigned int sys)
 {
-	int r = vs_source_next(in->src, &in->ev);
+	int r = vs_source_next_ref(in->src, &in->ev);
 
 	if (r < 0)
 		return r;
 	in->has = r > 0;
-	in->ev.system = (uint16_t)sys;
+	if (in->has)
+		in->ev->system = (uint16_t)sys;
 	return 0;
 }
 
@@ -213,7 +214,7 @@ static int estimate(struct input *in, unsigned int n, struct vs_engine *e,
 				return err;
 			if (!in[i].has)
 				break;
-			err = vs_corr_add(corr, &in[i].ev);
+			err = vs_corr_add(corr, in[i].ev);
 			if (err)
 				return err;
 			if (!(++cnt & 0xffff))
@@ -416,7 +417,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		if (in[i].has)
-			in[i].ref = vs_engine_ref(e, i, in[i].ev.ts_ns);
+			in[i].ref = vs_engine_ref(e, i, in[i].ev->ts_ns);
 	}
 	for (unsigned long long cnt = 0;; cnt++) {
 		int best = -1;
@@ -426,7 +427,7 @@ int main(int argc, char **argv)
 				best = (int)i;
 		if (best < 0)
 			break;
-		err = vs_engine_feed(e, &in[best].ev);
+		err = vs_engine_feed(e, in[best].ev);
 		if (err) {
 			error("failed to analyse %s: %s", in[best].path,
 			      strerror(-err));
@@ -440,7 +441,7 @@ int main(int argc, char **argv)
 		}
 		if (in[best].has)
 			in[best].ref = vs_engine_ref(e, (unsigned)best,
-						     in[best].ev.ts_ns);
+						     in[best].ev->ts_ns);
 		if (!(cnt & 0xffff))
 			progress_show(&pg, in, n, false);
 	}
