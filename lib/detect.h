@@ -25,7 +25,7 @@ void vs_credit_stall_free(struct vs_engine *e);
 /* detect_alloc.c: alloc_failure */
 int vs_alloc_failure_init(struct vs_engine *e);
 void vs_alloc_failure_event(struct vs_engine *e, const struct vs_event *ev,
-			    uint64_t ref, struct vs_flow *f);
+			    uint64_t ref);
 /* these return the next time they have work, UINT64_MAX for none */
 uint64_t vs_alloc_failure_tick(struct vs_engine *e, uint64_t now);
 int vs_alloc_failure_finish(struct vs_engine *e);

@@ -197,14 +197,13 @@ static void finalize(struct vs_engine *e, struct pending *p)
 }
 
 void vs_alloc_failure_event(struct vs_engine *e, const struct vs_event *ev,
-			    uint64_t ref, struct vs_flow *f)
+			    uint64_t ref)
 {
 	struct alloc_state *s = st(e);
 	unsigned int cpu = ev->cpu >= 0 ? (unsigned int)ev->cpu % CPUS : 0;
 	struct last_pkt *lp = &s->last[ev->system][cpu];
 	struct pending *p;
 
-	(void)f;
 	if (vs_event_is_pkt(ev)) {
 		lp->ref = ref;
 		lp->pid = ev->pid;

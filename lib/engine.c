@@ -178,14 +178,6 @@ static int peer_system(const struct vs_engine *e, unsigned int sys,
 	return vs_engine_owns(e, sys, cid) ? (int)sys : -1;
 }
 
-int vs_engine_owner(const struct vs_engine *e, uint64_t cid)
-{
-	for (unsigned int i = 0; i < e->nsys; i++)
-		if (vs_engine_owns(e, i, cid))
-			return (int)i;
-	return -1;
-}
-
 uint64_t vs_engine_slack(const struct vs_engine *e, unsigned int a,
 			 unsigned int b)
 {
@@ -494,7 +486,7 @@ int vs_engine_feed(struct vs_engine *e, const struct vs_event *ev)
 		if (!(ev->present & VS_HAS_HDR))
 			break;
 		on_pkt(e, ev, ref);
-		vs_alloc_failure_event(e, ev, ref, NULL);
+		vs_alloc_failure_event(e, ev, ref);
 		break;
 	case VS_EV_IRQ: {
 		uint32_t cls = irq_answers(e, ev);
@@ -516,7 +508,7 @@ int vs_engine_feed(struct vs_engine *e, const struct vs_event *ev)
 	case VS_EV_ALLOC:
 		if (ev->alloc.failed)
 			s->alloc_failures++;
-		vs_alloc_failure_event(e, ev, ref, NULL);
+		vs_alloc_failure_event(e, ev, ref);
 		break;
 	default:
 		break;

@@ -124,8 +124,6 @@ int vs_engine_finish(struct vs_engine *e);
 
 bool vs_engine_owns(const struct vs_engine *e, unsigned int sys,
 		    uint64_t cid);
-/* a system that owns @cid other than... -1 if none */
-int vs_engine_owner(const struct vs_engine *e, uint64_t cid);
 /* did @sys show an answer of a class in @cls (VS_ANS_*) in (from, to],
  * reference clock */
 bool vs_engine_answered(const struct vs_engine *e, unsigned int sys,

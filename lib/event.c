@@ -46,26 +46,38 @@ const char *vs_type_name(unsigned int type)
 	return type < ARRAY_SIZE(type_names) ? type_names[type] : NULL;
 }
 
-static int lookup(const char *const *names, unsigned int n, const char *s,
-		  unsigned int len)
+/* the kernel's __print_symbolic names, matched without a table walk (the
+ * parser's hot path) */
+int vs_op_from_name(const char *s, unsigned int n)
 {
-	for (unsigned int i = 0; i < n; i++) {
-		if (names[i] && strlen(names[i]) == len &&
-		    !memcmp(names[i], s, len))
-			return (int)i;
+	switch (n) {
+	case 2:
+		return s[0] == 'R' && s[1] == 'W' ? VS_OP_RW : -1;
+	case 3:
+		return !memcmp(s, "RST", 3) ? VS_OP_RST : -1;
+	case 7:
+		return !memcmp(s, "REQUEST", 7)	  ? VS_OP_REQUEST
+		       : !memcmp(s, "INVALID", 7) ? VS_OP_INVALID
+						  : -1;
+	case 8:
+		return !memcmp(s, "RESPONSE", 8)   ? VS_OP_RESPONSE
+		       : !memcmp(s, "SHUTDOWN", 8) ? VS_OP_SHUTDOWN
+						   : -1;
+	case 13:
+		return !memcmp(s, "CREDIT_UPDATE", 13) ? VS_OP_CREDIT_UPDATE
+						       : -1;
+	case 14:
+		return !memcmp(s, "CREDIT_REQUEST", 14) ? VS_OP_CREDIT_REQUEST
+							: -1;
 	}
 	return -1;
 }
 
-int vs_op_from_name(const char *s, unsigned int len)
+int vs_type_from_name(const char *s, unsigned int n)
 {
-	/* RW is by far the most common: try it first */
-	if (len == 2 && s[0] == 'R' && s[1] == 'W')
-		return VS_OP_RW;
-	return lookup(op_names, ARRAY_SIZE(op_names), s, len);
-}
-
-int vs_type_from_name(const char *s, unsigned int len)
-{
-	return lookup(type_names, ARRAY_SIZE(type_names), s, len);
+	if (n == 6 && !memcmp(s, "STREAM", 6))
+		return VS_TYPE_STREAM;
+	if (n == 9 && !memcmp(s, "SEQPACKET", 9))
+		return VS_TYPE_SEQPACKET;
+	return -1;
 }

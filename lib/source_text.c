@@ -321,41 +321,6 @@ static bool parse_addr(struct cur *c, uint64_t *cid, uint32_t *port)
 	return true;
 }
 
-/* the kernel's __print_symbolic names, matched without a table walk */
-static int op_from_name(const char *s, unsigned int n)
-{
-	switch (n) {
-	case 2:
-		return s[0] == 'R' && s[1] == 'W' ? VS_OP_RW : -1;
-	case 3:
-		return !memcmp(s, "RST", 3) ? VS_OP_RST : -1;
-	case 7:
-		return !memcmp(s, "REQUEST", 7)	  ? VS_OP_REQUEST
-		       : !memcmp(s, "INVALID", 7) ? VS_OP_INVALID
-						  : -1;
-	case 8:
-		return !memcmp(s, "RESPONSE", 8)   ? VS_OP_RESPONSE
-		       : !memcmp(s, "SHUTDOWN", 8) ? VS_OP_SHUTDOWN
-						   : -1;
-	case 13:
-		return !memcmp(s, "CREDIT_UPDATE", 13) ? VS_OP_CREDIT_UPDATE
-						       : -1;
-	case 14:
-		return !memcmp(s, "CREDIT_REQUEST", 14) ? VS_OP_CREDIT_REQUEST
-							: -1;
-	}
-	return -1;
-}
-
-static int type_from_name(const char *s, unsigned int n)
-{
-	if (n == 6 && !memcmp(s, "STREAM", 6))
-		return VS_TYPE_STREAM;
-	if (n == 9 && !memcmp(s, "SEQPACKET", 9))
-		return VS_TYPE_SEQPACKET;
-	return -1;
-}
-
 static bool parse_sym(struct cur *c, int (*from_name)(const char *,
 						      unsigned int),
 		      uint16_t *out)
@@ -394,8 +359,8 @@ static bool parse_pkt(struct cur *c, struct vs_event *ev)
 	    !parse_dec(c, &v) || v > UINT32_MAX)
 		return false;
 	k->len = (uint32_t)v;
-	if (!LIT(c, " type=") || !parse_sym(c, type_from_name, &k->type) ||
-	    !LIT(c, " op=") || !parse_sym(c, op_from_name, &k->op) ||
+	if (!LIT(c, " type=") || !parse_sym(c, vs_type_from_name, &k->type) ||
+	    !LIT(c, " op=") || !parse_sym(c, vs_op_from_name, &k->op) ||
 	    !LIT(c, " flags=") || !parse_u64(c, &v) || v > UINT32_MAX)
 		return false;
 	k->flags = (uint32_t)v;

@@ -74,7 +74,6 @@ struct flow_res {
 struct shared {
 	uint64_t start_mono;
 	int stop;
-	int a_done;
 	int writers_done[2]; /* a side wrote its last byte */
 	uint64_t desc_gpa[NQ], avail_gpa[NQ], used_gpa[NQ];
 	unsigned int qsize[NQ];
@@ -128,7 +127,6 @@ struct side {
 	const struct sim_opts *o;
 	struct shared *sh;
 	uint8_t *mem;
-	size_t memsz;
 	struct vs_gmem gm;
 	struct vs_vring vq[NQ];
 	struct vs_doorbell kick[NQ], call[NQ];
@@ -1439,7 +1437,6 @@ int sim_run(const struct sim_opts *o)
 	sa.o = o;
 	sa.sh = sh;
 	sa.mem = mem;
-	sa.memsz = total;
 	sa.rng = o->seed * 2 + 1;
 	memcpy(sa.faults, o->faults, sizeof(o->faults));
 	off = hdr_sz;
