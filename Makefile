@@ -54,7 +54,8 @@ $(BUILD)/vsock-report: $(BUILD)/tools/vsock-report/main.o $(LIB)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/vsock-refdev: $(BUILD)/tools/vsock-refdev/main.o \
-		$(BUILD)/tools/vsock-refdev/sim.o $(LIB)
+		$(BUILD)/tools/vsock-refdev/sim.o \
+		$(BUILD)/tools/vsock-refdev/serve.o $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 

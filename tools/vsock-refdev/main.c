@@ -21,6 +21,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: vsock-refdev sim [OPTIONS] --out DIR\n"
+"       vsock-refdev serve --socket PATH --uds-path PATH --guest-cid N ...\n"
+"                          (see vsock-refdev serve --help)\n"
 "Run two systems over a userspace virtio-vsock in two processes sharing\n"
 "memory: a (the driver, CID 3) and b (the device, CID 2). Each writes its\n"
 "events as tracefs text (DIR/a.trace, DIR/b.trace) on its own clock; the\n"
@@ -141,9 +143,12 @@ int main(int argc, char **argv)
 		printf("vsock-refdev (vsockscope) %s\n", VS_VERSION);
 		return 0;
 	}
+	if (!strcmp(argv[1], "serve"))
+		return serve_main(argc, argv);
 	if (strcmp(argv[1], "sim")) {
 		fprintf(stderr,
-			"vsock-refdev: error: unknown mode '%s' (want sim)\n",
+			"vsock-refdev: error: unknown mode '%s' (want sim or "
+			"serve)\n",
 			argv[1]);
 		return 2;
 	}

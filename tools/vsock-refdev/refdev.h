@@ -35,4 +35,7 @@ struct sim_opts {
 /* returns the exit status: 0 ok, 1 the data check failed, 2 error */
 int sim_run(const struct sim_opts *o);
 
+/* vsock-refdev serve ...: argv[1] is "serve"; returns the exit status */
+int serve_main(int argc, char **argv);
+
 #endif /* VS_REFDEV_H */
