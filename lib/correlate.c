@@ -61,6 +61,7 @@ struct ment {
 struct mq {
 	struct vs_tuple t;
 	int64_t delta; /* sender's stream offset minus receiver's (loss) */
+	bool pieces;   /* the device split this flow's sends */
 	struct ment *tx_head, *tx_tail;
 	struct ment *rx_head, *rx_tail;
 	struct mq *chain;
@@ -81,8 +82,10 @@ struct vs_matcher {
 	struct fifo txf, rxf;
 	uint64_t pending;
 	bool strict; /* a receive before its send only by stream offset */
+	bool in_order; /* control packets pair in order */
 	bool have_lat;
-	double lat; /* running latency estimate, ns */
+	double lat, lat_dev; /* latency: running mean and deviation, ns */
+	unsigned int atypical; /* pairs in a row unlike that */
 };
 
 struct vs_matcher *vs_matcher_new(uint64_t window_ns, uint64_t tol_ns,
@@ -193,6 +196,7 @@ static void retire(struct vs_matcher *m, struct ment *e, bool tx)
 		free(e);
 }
 
+/* the latencies seen: a running mean and mean deviation */
 static void learn_latency(struct vs_matcher *m, const struct vs_pkt_rec *tx,
 			  const struct vs_pkt_rec *rx)
 {
@@ -200,16 +204,61 @@ static void learn_latency(struct vs_matcher *m, const struct vs_pkt_rec *tx,
 
 	if (!m->have_lat) {
 		m->lat = l;
+		m->lat_dev = 0;
 		m->have_lat = true;
-	} else {
-		m->lat += (l - m->lat) / 16;
+		m->atypical = 0;
+		return;
 	}
+	/*
+	 * A latency far from what the flows showed so far (a burst that
+	 * waited in the sender's queue, paired by order alone) teaches
+	 * nothing: it would drag the mean through the burst. A latency that
+	 * changed for good is learnt anew after a run of them.
+	 */
+	if (fabs(l - m->lat) > fmax(4 * m->lat_dev, fabs(m->lat)) + 2 * TS_RES) {
+		if (++m->atypical >= 64)
+			m->have_lat = false;
+		return;
+	}
+	m->atypical = 0;
+	m->lat_dev += (fabs(l - m->lat) - m->lat_dev) / 16;
+	m->lat += (l - m->lat) / 16;
+}
+
+/* could @tx be @rx's send, by the latencies seen so far? */
+static bool typical(const struct vs_matcher *m, const struct ment *tx,
+		    const struct vs_pkt_rec *rx)
+{
+	double l = (double)rx->ref - (double)tx->r.ref;
+
+	return fabs(l - m->lat) <=
+	       3 * m->lat_dev + fabs(m->lat) / 4 + 2 * TS_RES;
+}
+
+/*
+ * A device may deliver one sent packet in pieces, each with its own header
+ * (vhost splits a host packet across the guest's receive buffers, which
+ * Linux makes a little under 4 KiB): the receive that starts at the send's
+ * first byte and holds fewer bytes is its first piece, and pairs with it.
+ * The pieces after it start inside a send already paired and pair with
+ * nothing (an unmatched receive is no finding). Stream offsets must say
+ * so: without them, lengths alone would pair anything. A first piece that
+ * the clock model put before its send is not taken for one: a receive
+ * after a lost send looks the same then, and pairing it so would shift
+ * every pair after it.
+ */
+static bool first_frag(const struct mq *q, const struct vs_pkt_rec *tx,
+		       const struct vs_pkt_rec *rx)
+{
+	return tx->op == VS_OP_RW && rx->op == VS_OP_RW && tx->has_off &&
+	       rx->has_off && rx->len < tx->len &&
+	       (int64_t)tx->off == (int64_t)rx->off + q->delta;
 }
 
 int vs_matcher_add(struct vs_matcher *m, const struct vs_pkt_rec *r)
 {
 	struct mq *q = mq_get(m, &r->t);
-	struct ment *e, *best = NULL;
+	struct ment *e, *best = NULL, *oldest = NULL;
 	double best_d = 0;
 
 	if (!q)
@@ -249,6 +298,7 @@ int vs_matcher_add(struct vs_matcher *m, const struct vs_pkt_rec *r)
 		if (r->has_off && r->op == VS_OP_RW) {
 			int64_t want = (int64_t)r->off + q->delta;
 			bool skipped = false;
+			struct ment *frag = NULL;
 
 			for (e = q->tx_head; e; e = e->next) {
 				if (!e->r.has_off || e->r.op != VS_OP_RW)
@@ -261,14 +311,34 @@ int vs_matcher_add(struct vs_matcher *m, const struct vs_pkt_rec *r)
 					best = e;
 					break;
 				}
+				/* the first piece of this send, unless sends
+				 * lost before one of its length explain it */
+				if (!skipped && first_frag(q, &e->r, r))
+					frag = e;
 				/* a send of another length here: lost? */
 				want += e->r.len;
 				skipped = true;
 			}
-			if (best && skipped)
+			/* a flow whose receives came in pieces before: a
+			 * piece again, however its length looks */
+			if (frag && (q->pieces || !best))
+				best = frag;
+			if (best == frag && frag)
+				q->pieces = true;
+			else if (best && skipped)
 				q->delta = (int64_t)best->r.off -
 					   (int64_t)r->off;
 		}
+		/*
+		 * Without offsets: the send whose latency is closest to the
+		 * flows' so far, among those it could be (an older one left
+		 * behind was lost), or the oldest when none could. In order
+		 * (vs_matcher_set_in_order), control packets pair with the
+		 * oldest send that fits: a queue delivers a flow's packets in
+		 * order, and a burst of them, all alike, can wait in the
+		 * sender's queue for milliseconds, then come within
+		 * microseconds.
+		 */
 		for (e = best ? NULL : q->tx_head; e; e = e->next) {
 			double d;
 
@@ -279,17 +349,23 @@ int vs_matcher_add(struct vs_matcher *m, const struct vs_pkt_rec *r)
 				continue;
 			if (e->r.ref > r->ref + m->tol)
 				break;
+			if (!oldest)
+				oldest = e;
 			/* loopback: send and receive on one system is fine */
-			if (!m->have_lat) {
+			if (!m->have_lat || (m->in_order && r->op != VS_OP_RW)) {
 				best = e;
 				break;
 			}
+			if (!typical(m, e, r))
+				continue;
 			d = fabs((double)r->ref - (double)e->r.ref - m->lat);
 			if (!best || d < best_d) {
 				best = e;
 				best_d = d;
 			}
 		}
+		if (!best)
+			best = oldest;
 		if (best) {
 			struct ment tmp = *best;
 
@@ -381,6 +457,11 @@ void vs_matcher_flush(struct vs_matcher *m)
 void vs_matcher_set_strict(struct vs_matcher *m, bool strict)
 {
 	m->strict = strict;
+}
+
+void vs_matcher_set_in_order(struct vs_matcher *m, bool in_order)
+{
+	m->in_order = in_order;
 }
 
 uint64_t vs_matcher_pending(const struct vs_matcher *m)
@@ -982,7 +1063,7 @@ static void fit_clock(struct pair_ctx *p, struct vs_clock *ck)
 		}
 	}
 	t0 = tmin + (tmax - tmin) / 2;
-	if (tmax - tmin >= 1000000000ll && p->lo_t.n && p->hi_t.n) {
+	if (tmax - tmin >= 50000000ll && p->lo_t.n && p->hi_t.n) {
 		double ka = 0, kb = 0, mid;
 		int n;
 

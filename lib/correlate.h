@@ -83,6 +83,13 @@ uint64_t vs_matcher_pending(const struct vs_matcher *m);
  * alike, would otherwise pair with the next one and skew the clock)
  */
 void vs_matcher_set_strict(struct vs_matcher *m, bool strict);
+/*
+ * in order: control packets (no stream offset, all alike) pair with the
+ * oldest send that fits, as a queue delivers them, rather than by latency:
+ * right for deciding what was lost; the clock estimate, which must not
+ * take a later send for an earlier one's, keeps the latency rule
+ */
+void vs_matcher_set_in_order(struct vs_matcher *m, bool in_order);
 
 /*
  * Offset estimation over whole captures (before the analysis pass).

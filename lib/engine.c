@@ -327,6 +327,7 @@ static int start(struct vs_engine *e)
 				    on_match, e);
 	if (!e->matcher)
 		return -ENOMEM;
+	vs_matcher_set_in_order(e->matcher, true);
 	e->started = true;
 	return 0;
 }
