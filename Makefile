@@ -32,11 +32,13 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/san/%)
 
-# Debian packages the build and the tests need (make deps installs them)
-DEB_PKGS := gcc make libc6-dev clang libclang-rt-14-dev jq groff-base
+# Debian packages the build and the tests need (make deps installs them);
+# the real-kernel tier's come from tests/vm/prepare.sh
+DEB_PKGS := gcc make libc6-dev clang libclang-rt-14-dev jq groff-base \
+	$(shell tests/vm/prepare.sh --print-deps)
 
 .DELETE_ON_ERROR:
-.PHONY: all deps check demo bench install clean unit fuzz
+.PHONY: all deps check demo bench install clean unit fuzz vm-check
 
 all: $(LIB) $(TOOL_BINS)
 
@@ -70,6 +72,17 @@ $(BUILD)/san/%: tests/unit/%.c $(LIB_SRCS)
 	$(Q)$(CC) -std=gnu11 $(WARN) $(SAN_FLAGS) -Ilib -Itests/unit -D_GNU_SOURCE \
 		-o $@ $< $(LIB_SRCS) $(LDLIBS)
 
+# the guest's copy for the VM tier: static, it runs in a busybox initramfs
+$(BUILD)/vm/guest/vsock-report: $(BUILD)/tools/vsock-report/main.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@ (static)")
+	$(Q)$(CC) $(CFLAGS) -static -o $@ $^ $(LDLIBS)
+
+# stands in for QEMU in front of vsock-refdev serve (test_serve.sh)
+$(BUILD)/vu-frontend: tests/integration/vu-frontend.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
 $(BUILD)/gentrace: tests/bench/gentrace.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -o $@ $<
@@ -98,7 +111,8 @@ deps:
 unit: $(UNIT_BINS) $(SAN_BINS)
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory all unit $(BUILD)/gentrace
+	$(Q)$(MAKE) --no-print-directory all unit $(BUILD)/gentrace \
+		$(BUILD)/vu-frontend
 	$(Q)tests/run.sh $(BUILD)
 
 demo: deps
@@ -110,6 +124,12 @@ bench: deps
 		$(BUILD)/sockpair
 	$(Q)tests/bench/report-bench.sh $(BUILD)
 	$(Q)DUR=2000 tests/bench/refdev-bench.sh $(BUILD)
+	$(Q)tests/vm/serve-tier.sh $(BUILD) bench
+
+# the real-kernel tier alone (make check runs it too)
+vm-check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/vm/serve-tier.sh $(BUILD) check
 
 fuzz: all
 	$(Q)tests/fuzz/run-fuzz.sh $(BUILD) $${FUZZ_SECONDS:-60}

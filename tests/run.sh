@@ -58,6 +58,9 @@ for t in tests/integration/test_*.sh; do
 	run_prog "$(basename "$t" .sh)" "" bash "$t" "$BUILD"
 done
 
+echo "== real-kernel tier: Debian's kernel in QEMU against vsock-refdev serve"
+run_prog vm_tier "" tests/vm/serve-tier.sh "$BUILD" check
+
 echo "== fuzz (short run)"
 if [ -x tests/fuzz/run-fuzz.sh ]; then
 	run_prog fuzz_text "" tests/fuzz/run-fuzz.sh "$BUILD" "${FUZZ_SECONDS:-20}"

@@ -15,17 +15,20 @@ REFDEV=$BUILD/vsock-refdev
 [ -x "$REFDEV" ] || { fail docs_setup "$REFDEV missing (make all)"; exit 1; }
 
 # --- long options: --help <-> OPTIONS section of the manual page
-# check_options PREFIX TOOL PAGE: the options of TOOL --help and of PAGE's
-# OPTIONS section are the same, both ways, with the same argument names
+# check_options PREFIX PAGE SECTION TOOL [ARG...]: the options of
+# TOOL ARG... --help and of PAGE's SECTION are the same, both ways, with the
+# same argument names
 check_options() {
-	local pre=$1 tool=$2 page=$3 missing extra bad opt arg
-	"$tool" --help >"$TMP/help" 2>&1
+	local pre=$1 page=$2 sect=$3 missing extra bad opt arg
+	shift 3
+	"$@" --help >"$TMP/help" 2>&1
 	check "${pre}help_exit0" [ $? -eq 0 ]
 	# option lines of --help start with "-x, --opt" or "--opt"
 	sed -n 's/^ \{2,\}\(-[a-zA-Z], \)\{0,1\}\(--[a-z][a-z0-9-]*\).*/\2/p' "$TMP/help" |
 		sort -u >"$TMP/help.opts"
 	# roff escapes "-" as "\-": undo, then take every --word of the section
-	sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$page" | sed 's/\\-/-/g' |
+	sed -n "/^\\.SH $sect\$/,/^\\.SH /p" "$page" | sed '1d; $d' |
+		sed 's/\\-/-/g' |
 		grep -o -- '--[a-z][a-z0-9-]*' | sort -u >"$TMP/man.opts"
 	check "${pre}help_has_options" [ -s "$TMP/help.opts" ]
 	check "${pre}man_has_options" [ -s "$TMP/man.opts" ]
@@ -39,11 +42,11 @@ check_options() {
 	if [ -z "$extra" ]; then
 		pass "${pre}man_options_exist"
 	else
-		fail "${pre}man_options_exist" "in $page OPTIONS but not in --help: $extra"
+		fail "${pre}man_options_exist" "in $page $sect but not in --help: $extra"
 	fi
 	# every option the manual gives a .TP entry has one in --help too, with
 	# the same argument name
-	sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$page" | sed 's/\\-/-/g' |
+	sed -n "/^\\.SH $sect\$/,/^\\.SH /p" "$page" | sed 's/\\-/-/g' |
 		sed -n 's/^\.BI --\([a-z-]*\) " \([A-Z]*\)"$/--\1 \2/p' >"$TMP/man.args"
 	bad=
 	while read -r opt arg; do
@@ -55,8 +58,9 @@ check_options() {
 		fail "${pre}man_option_arguments" "argument differs from --help for:${bad:- (none found)}"
 	fi
 }
-check_options "" "$REPORT" "$MAN1"
-check_options refdev_ "$REFDEV" "$MAN8"
+check_options "" "$MAN1" OPTIONS "$REPORT"
+check_options refdev_ "$MAN8" OPTIONS "$REFDEV"
+check_options refdev_serve_ "$MAN8" "SERVE OPTIONS" "$REFDEV" serve
 
 # --- vsock-refdev: every fault kind and workload --help names has its own
 # entry (a .TP tag line) in the FAULTS and WORKLOADS sections

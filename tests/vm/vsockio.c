@@ -4,7 +4,9 @@
  * Built statically for the guest and natively for the host.
  *
  *   vsockio send ADDR [-n CONNS] [-b BYTES | -t MS] [-w WRITE] [--retry MS]
- *   vsockio recv LADDR [-n CONNS] [--pause-after BYTES --pause MS]
+ *   vsockio recv LADDR [-n CONNS] [-p PAUSE_AFTER_BYTES -P PAUSE_MS]
+ *   vsockio put ADDR FILE [-r RETRY_MS]   send a file as it is
+ *   vsockio get LADDR FILE                receive one into FILE
  *
  * ADDR:  vsock:CID:PORT        AF_VSOCK connect
  *        hybrid:PATH:PORT      Unix connect to PATH, "CONNECT PORT\n",
@@ -20,6 +22,7 @@
  * wrong. Exit status 0 ok, 1 data or connection failure, 2 usage.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -293,13 +296,62 @@ static int listen_on(void)
 	return fd;
 }
 
+/* put/get: a file over one connection, no framing */
+static int copy_fd(int in, int out)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write_all(out, buf, (size_t)n))
+			return -1;
+	return n < 0 ? -1 : 0;
+}
+
+static int put_get(bool put, const char *file)
+{
+	int fd, s, lfd, err;
+
+	if (put) {
+		fd = open(file, O_RDONLY);
+		if (fd < 0)
+			return 1;
+		s = do_connect();
+		if (s < 0) {
+			fprintf(stderr, "vsockio: cannot connect to %s: %s\n",
+				addr, strerror(errno));
+			return 1;
+		}
+		err = copy_fd(fd, s);
+		shutdown(s, SHUT_WR);
+		/* the receiver closes once it has it all */
+		while (read(s, &lfd, sizeof(lfd)) > 0)
+			;
+	} else {
+		lfd = listen_on();
+		if (lfd < 0)
+			return 1;
+		fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		s = fd < 0 ? -1 : accept(lfd, NULL, NULL);
+		if (s < 0)
+			return 1;
+		err = copy_fd(s, fd);
+		if (close(fd))
+			err = -1;
+	}
+	close(s);
+	return err ? 1 : 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr,
 		"usage: vsockio send vsock:CID:PORT|hybrid:PATH:PORT [-n CONNS] "
 		"[-b BYTES | -t MS] [-w WRITE] [-r RETRY_MS]\n"
 		"       vsockio recv vsock:PORT|unix:PATH [-n CONNS] "
-		"[-p PAUSE_AFTER_BYTES -P PAUSE_MS]\n");
+		"[-p PAUSE_AFTER_BYTES -P PAUSE_MS]\n"
+		"       vsockio put ADDR FILE [-r RETRY_MS]\n"
+		"       vsockio get LADDR FILE\n");
 	return 2;
 }
 
@@ -313,6 +365,16 @@ int main(int argc, char **argv)
 
 	if (argc < 3)
 		return usage();
+	if (!strcmp(argv[1], "put") || !strcmp(argv[1], "get")) {
+		if (argc < 4)
+			return usage();
+		addr = argv[2];
+		optind = 4;
+		while ((c = getopt(argc, argv, "r:")) != -1)
+			if (c == 'r')
+				retry_ms = strtoull(optarg, NULL, 0);
+		return put_get(argv[1][0] == 'p', argv[3]);
+	}
 	send_mode = !strcmp(argv[1], "send");
 	if (!send_mode && strcmp(argv[1], "recv"))
 		return usage();

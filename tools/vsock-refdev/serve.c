@@ -349,12 +349,19 @@ static bool window_fault(struct serve *sv, enum vs_fault_kind k,
 	return false;
 }
 
+/*
+ * The finding each fault must produce. Here stop-rx-refill is the device
+ * taking no receive buffers: the host's writer runs out of credit while
+ * its packets wait (credit_stall), and those that waited past the timeout
+ * are lost_packet, or unanswered_interrupt when the guest was silent.
+ */
 static const char *finding_of(enum vs_fault_kind k)
 {
 	switch (k) {
+	case VS_FAULT_STOP_RX_REFILL:
+		return "credit_stall";
 	case VS_FAULT_DROP_KICK:
 	case VS_FAULT_DROP_IRQ:
-	case VS_FAULT_STOP_RX_REFILL:
 		return "unanswered_interrupt";
 	case VS_FAULT_WITHHOLD_CREDIT:
 		return "credit_stall";
@@ -392,9 +399,14 @@ static int write_truth(struct serve *sv)
 			fputs("null", f);
 		fprintf(f, ", \"start_ns\": %" PRIu64 ", \"end_ns\": ", r->start);
 		if (r->end)
-			fprintf(f, "%" PRIu64 "}", r->end);
+			fprintf(f, "%" PRIu64, r->end);
 		else
-			fputs("null}", f);
+			fputs("null", f);
+		if (ft->kind == VS_FAULT_STOP_RX_REFILL)
+			fputs(", \"also\": [\"lost_packet\", "
+			      "\"unanswered_interrupt\"]",
+			      f);
+		fputc('}', f);
 	}
 	fprintf(f, "%s],\n \"connections\": %" PRIu64
 		   ", \"refused\": %" PRIu64 ", \"bytes_guest_to_host\": %" PRIu64

@@ -1,0 +1,118 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# guest-serve.sh - runs INSIDE the QEMU guest (as /guest.sh) whose vsock
+# device is vsock-refdev serve (tests/vm/serve-tier.sh starts both). The
+# scenario comes from the kernel command line, vstest=NAME:
+#
+#   clean    guest -> host and host -> guest streams (1 B, 64 KiB and 1 MiB
+#            writes, 8 connections at once), then a guest writer whose host
+#            reader pauses (credit stall), all in one capture "serve";
+#            then a vsock_loopback credit stall in a capture "loopback",
+#            analysed here by the static vsock-report
+#   credit   a 2.5 s guest -> host stream (serve withholds credit)
+#   irq      a 2.5 s host -> guest stream (serve drops a call)
+#   refill   a 2.5 s host -> guest stream (serve stops taking rx buffers)
+#   bench    32 MiB guest -> host through serve, then over vsock_loopback
+#
+# Captures use a private tracefs instance and go to the host over vsock
+# itself (vsockio put to host port 7900 + n) once tracing has stopped; their
+# md5 is printed on the console for the host to check.
+# Lines the host reads: "guest: ..." and vsockio's own "vsockio: ...".
+
+T=/sys/kernel/tracing
+I=$T/instances/vstest
+scn=$(sed -n 's/.*vstest=\([a-z]*\).*/\1/p' /proc/cmdline)
+MiB=1048576
+ship_port=7900
+
+echo "guest: scenario $scn"
+
+trace_start() {
+	[ -d "$T/events" ] || mount -t tracefs tracefs "$T" || return 1
+	[ -d "$I" ] || mkdir "$I" || return 1
+	echo 0 >"$I/tracing_on"
+	echo 16384 >"$I/buffer_size_kb"
+	echo 'bytes_req>=4096' >"$I/events/kmem/kmalloc/filter"
+	for e in vsock/virtio_transport_alloc_pkt \
+		 vsock/virtio_transport_recv_pkt irq/irq_handler_entry \
+		 kmem/kmalloc kmem/mm_page_alloc; do
+		echo 1 >"$I/events/$e/enable" || echo "guest: cannot enable $e"
+	done
+	: >"$I/trace"
+	echo 1 >"$I/tracing_on"
+}
+
+# trace_ship NAME: stop, check nothing was lost, send it to the host
+trace_ship() {
+	echo 0 >"$I/tracing_on"
+	for s in "$I"/per_cpu/cpu*/stats; do
+		echo "guest: $1 $(basename "$(dirname "$s")"):" \
+		     "$(grep -E '^(overrun|dropped events):' "$s" |
+			tr '\n' ' ' | sed 's/ *$//; s/  */ /g')"
+	done
+	cat "$I/trace" >"/tmp/$1.trace"
+	echo "guest: $1 lines $(wc -l <"/tmp/$1.trace") md5 $(md5sum <"/tmp/$1.trace" | cut -d' ' -f1)"
+	vsockio put "vsock:2:$ship_port" "/tmp/$1.trace" -r 5000
+	echo "guest: shipped $1 exit $? port $ship_port"
+	ship_port=$((ship_port + 1))
+}
+
+interrupts() {
+	grep -i virtio /proc/interrupts | sed 's/^/guest: irq /'
+}
+
+case $scn in
+clean)
+	trace_start
+	interrupts
+	vsockio send vsock:2:7000 -b 4096 -w 1;           echo "guest: g2h-1B exit $?"
+	vsockio send vsock:2:7001 -n 8 -b $MiB -w 65536;  echo "guest: g2h-8conn exit $?"
+	vsockio send vsock:2:7002 -b $((4 * MiB)) -w $MiB; echo "guest: g2h-1MiB exit $?"
+	vsockio recv vsock:7100 >/tmp/r1 & p1=$!
+	vsockio recv vsock:7101 -n 8 >/tmp/r2 & p2=$!
+	vsockio recv vsock:7102 >/tmp/r3 & p3=$!
+	sleep 0.2
+	vsockio put vsock:2:7099 /dev/null # tell the host we listen
+	wait $p1; echo "guest: h2g-1B exit $? $(tail -n 1 /tmp/r1)"
+	wait $p2; echo "guest: h2g-8conn exit $? $(tail -n 1 /tmp/r2)"
+	wait $p3; echo "guest: h2g-1MiB exit $? $(tail -n 1 /tmp/r3)"
+	echo "guest: stall start"
+	vsockio send vsock:2:7200 -b $((8 * MiB)) -w 65536; echo "guest: stall exit $?"
+	sleep 0.3
+	trace_ship serve
+	# vsock_loopback, analysed in here by the static vsock-report
+	trace_start
+	stallpair -m "$I/trace_marker" -p 5000; echo "guest: stallpair exit $?"
+	trace_ship loopback
+	vsock-report /tmp/loopback.trace | sed 's/^/guest: report: /'
+	echo "guest: loopback report exit $?"
+	;;
+credit)
+	trace_start
+	vsockio send vsock:2:7000 -t 2500 -w 65536; echo "guest: credit exit $?"
+	sleep 0.3
+	trace_ship serve
+	;;
+irq | refill)
+	trace_start
+	vsockio recv vsock:7100 >/tmp/r1 & p1=$!
+	sleep 0.2
+	vsockio put vsock:2:7099 /dev/null
+	wait $p1; echo "guest: $scn exit $? $(tail -n 1 /tmp/r1)"
+	sleep 0.3
+	trace_ship serve
+	;;
+bench)
+	vsockio send vsock:2:7000 -b $((32 * MiB)) -w 65536 | sed 's/^/guest: bench serve /'
+	vsockio recv vsock:7300 >/tmp/r1 &
+	sleep 0.2
+	vsockio send vsock:1:7300 -b $((32 * MiB)) -w 65536 | sed 's/^/guest: bench loopback /'
+	wait
+	echo "guest: bench loopback recv $(tail -n 1 /tmp/r1)"
+	;;
+*)
+	echo "guest: unknown scenario '$scn'"
+	exit 1
+	;;
+esac
