@@ -61,6 +61,25 @@ else
 	fail serve_reports_broken_ring "no error line or truth: $(head -c 300 "$TMP/garbage.err")"
 fi
 
+# QEMU going and coming back (reconnect=): the device serves it again
+rm -f "$TMP"/*.sock "$TMP"/hy*
+"$REFDEV" serve --socket "$TMP/vu.sock" --uds-path "$TMP/hy" --guest-cid 3 \
+	2>"$TMP/again.err" &
+pid=$!
+ok=1
+for i in 1 2 3; do
+	"$FE" "$TMP/vu.sock" good >"$TMP/again$i.out" 2>&1 || ok=0
+done
+kill -TERM $pid
+wait $pid
+src=$?
+if [ $ok -eq 1 ] && [ $src -eq 0 ] &&
+	grep -q 'serve: 3 front-end(s), 0 connection(s) (3 refused)' "$TMP/again.err"; then
+	pass serve_frontend_reconnects
+else
+	fail serve_frontend_reconnects "ok=$ok exit $src: $(tail -n 1 "$TMP/again.err")"
+fi
+
 # the command line
 out=$("$REFDEV" serve --socket "$TMP/x" 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q 'error: serve needs --socket, --uds-path and --guest-cid' <<<"$out" &&

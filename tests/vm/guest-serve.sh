@@ -6,7 +6,7 @@
 # scenario comes from the kernel command line, vstest=NAME:
 #
 #   clean    guest -> host and host -> guest streams (1 B, 64 KiB and 1 MiB
-#            writes, 8 connections at once), then a guest writer whose host
+#            writes, 32 connections at once), then a guest writer whose host
 #            reader pauses (credit stall), all in one capture "serve";
 #            then a vsock_loopback credit stall in a capture "loopback",
 #            analysed here by the static vsock-report
@@ -67,15 +67,15 @@ clean)
 	trace_start
 	interrupts
 	vsockio send vsock:2:7000 -b 4096 -w 1;           echo "guest: g2h-1B exit $?"
-	vsockio send vsock:2:7001 -n 8 -b $MiB -w 65536;  echo "guest: g2h-8conn exit $?"
+	vsockio send vsock:2:7001 -n 32 -b 262144 -w 65536; echo "guest: g2h-32conn exit $?"
 	vsockio send vsock:2:7002 -b $((4 * MiB)) -w $MiB; echo "guest: g2h-1MiB exit $?"
 	vsockio recv vsock:7100 >/tmp/r1 & p1=$!
-	vsockio recv vsock:7101 -n 8 >/tmp/r2 & p2=$!
+	vsockio recv vsock:7101 -n 32 >/tmp/r2 & p2=$!
 	vsockio recv vsock:7102 >/tmp/r3 & p3=$!
 	sleep 0.2
 	vsockio put vsock:2:7099 /dev/null # tell the host we listen
 	wait $p1; echo "guest: h2g-1B exit $? $(tail -n 1 /tmp/r1)"
-	wait $p2; echo "guest: h2g-8conn exit $? $(tail -n 1 /tmp/r2)"
+	wait $p2; echo "guest: h2g-32conn exit $? $(tail -n 1 /tmp/r2)"
 	wait $p3; echo "guest: h2g-1MiB exit $? $(tail -n 1 /tmp/r3)"
 	echo "guest: stall start"
 	vsockio send vsock:2:7200 -b $((8 * MiB)) -w 65536; echo "guest: stall exit $?"

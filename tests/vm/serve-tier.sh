@@ -29,7 +29,7 @@ VSIO=$vm/vsockio
 REPORT=$B/vsock-report
 REFDEV=$B/vsock-refdev
 MiB=1048576
-TESTS="vm-boot vm-g2h-1B vm-g2h-8conn vm-g2h-1MiB vm-h2g-1B vm-h2g-8conn
+TESTS="vm-boot vm-g2h-1B vm-g2h-32conn vm-g2h-1MiB vm-h2g-1B vm-h2g-32conn
 vm-h2g-1MiB vm-host-reader-stall vm-loopback-report vm-guest-report
 vm-fault-withhold-credit vm-fault-drop-irq vm-fault-stop-rx-refill"
 
@@ -118,12 +118,12 @@ mkdir -p "$d"
 # host programs first (listeners), serve and the guest after
 prep_clean() {
 	hrecv 7000
-	hrecv 7001 "-n 8"
+	hrecv 7001 "-n 32"
 	hrecv 7002
 	hrecv 7200 "-p 524288 -P 800"
 	hget 7900 guest.trace
 	hget 7901 loopback.trace
-	hsend_after_ready 7100 "-b 4096 -w 1" 7101 "-n 8 -b $MiB -w 65536" \
+	hsend_after_ready 7100 "-b 4096 -w 1" 7101 "-n 32 -b 262144 -w 65536" \
 		7102 "-b $((4 * MiB)) -w $MiB"
 }
 # the host programs need $d and $sock before boot; boot recreates $d, so
@@ -228,10 +228,10 @@ stream_h2g() {
 	fi
 }
 stream g2h-1B "" "$d/hrecv-7000.log"
-stream g2h-8conn "" "$d/hrecv-7001.log"
+stream g2h-32conn "" "$d/hrecv-7001.log"
 stream g2h-1MiB "" "$d/hrecv-7002.log"
 stream_h2g h2g-1B "$d/hsend-7100.log"
-stream_h2g h2g-8conn "$d/hsend-7101.log"
+stream_h2g h2g-32conn "$d/hsend-7101.log"
 stream_h2g h2g-1MiB "$d/hsend-7102.log"
 
 # a guest writer whose host reader pauses 800 ms: the report must find the
