@@ -182,17 +182,18 @@ boot() {
 }
 
 prep_bench() {
-	hrecv 7000
+	hrecv 7000 "-n 3"
 }
 if [ "$mode" = bench ]; then
 	boot_with prep_bench bench || { echo "serve-throughput: FAILED (boot)"; exit 1; }
-	s=$(sed -n 's/^guest: bench serve vsockio: sent .* (\([0-9.]*\) MB\/s)$/\1/p' "$d/console.log")
-	l=$(sed -n 's/^guest: bench loopback vsockio: sent .* (\([0-9.]*\) MB\/s)$/\1/p' "$d/console.log")
-	if [ -z "$s" ] || [ -z "$l" ]; then
+	# the best of three rounds each
+	s=$(sed -n 's/^guest: bench serve vsockio: sent .* (\([0-9.]*\) MB\/s)$/\1/p' "$d/console.log" | sort -n | tail -n 1)
+	l=$(sed -n 's/^guest: bench loopback vsockio: sent .* (\([0-9.]*\) MB\/s)$/\1/p' "$d/console.log" | sort -n | tail -n 1)
+	if [ -z "$s" ] || [ -z "$l" ] || ! grep -q "data ok" "$d/hrecv-7000.log"; then
 		echo "serve-throughput: FAILED (see $d/console.log)"
 		exit 1
 	fi
-	awk -v s="$s" -v l="$l" 'BEGIN { printf "serve-throughput: guest->host through serve %.1f MB/s; guest vsock_loopback %.1f MB/s; ratio %.2f x (target >= 0.5x; 32 MiB in 64 KiB writes, same VM run, TCG)\n", s, l, s / l }'
+	awk -v s="$s" -v l="$l" 'BEGIN { printf "serve-throughput: guest->host through serve %.1f MB/s; guest vsock_loopback %.1f MB/s; ratio %.2f x (target >= 0.5x; best of 3 x 64 MiB in 64 KiB writes each, same VM run, TCG; serve traced)\n", s, l, s / l }'
 	exit 0
 fi
 
