@@ -18,11 +18,19 @@ ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -Ilib -DVS_VERSION='"$(VERSION)"' \
 	-D_GNU_SOURCE -MMD -MP
 LDLIBS := -lm -lpthread
 
-LIB_SRCS := $(wildcard lib/*.c)
+# the capture backends need libtracefs/libtraceevent (and libbpf): only
+# vsock-trace links them, the core and its tests do not
+CAP_SRCS := lib/source_tracefs.c
+LIB_SRCS := $(filter-out $(CAP_SRCS),$(wildcard lib/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 LIB := $(BUILD)/libvsockscope.a
+CAP_OBJS := $(CAP_SRCS:%.c=$(BUILD)/%.o)
+CAP_LIBS := $(shell pkg-config --libs libtracefs libtraceevent 2>/dev/null)
+CAP_CFLAGS := $(shell pkg-config --cflags libtracefs libtraceevent 2>/dev/null)
+TRACE_OBJS := $(BUILD)/tools/vsock-trace/main.o \
+	$(BUILD)/tools/vsock-trace/backend.o
 
-TOOLS := vsock-report vsock-refdev
+TOOLS := vsock-report vsock-refdev vsock-trace
 TOOL_BINS := $(TOOLS:%=$(BUILD)/%)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -35,6 +43,7 @@ SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/san/%)
 # Debian packages the build and the tests need (make deps installs them);
 # the real-kernel tier's come from tests/vm/prepare.sh
 DEB_PKGS := gcc make libc6-dev clang libclang-rt-14-dev jq groff-base \
+	pkg-config libtracefs-dev libtraceevent-dev \
 	$(shell tests/vm/prepare.sh --print-deps)
 
 .DELETE_ON_ERROR:
@@ -54,6 +63,12 @@ $(LIB): $(LIB_OBJS)
 $(BUILD)/vsock-report: $(BUILD)/tools/vsock-report/main.o $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/vsock-trace: $(TRACE_OBJS) $(CAP_OBJS) $(LIB)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(CAP_LIBS) $(LDLIBS)
+
+$(CAP_OBJS) $(TRACE_OBJS): ALL_CFLAGS += $(CAP_CFLAGS)
 
 $(BUILD)/vsock-refdev: $(BUILD)/tools/vsock-refdev/main.o \
 		$(BUILD)/tools/vsock-refdev/sim.o \

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# vsock-trace on the build host. This machine's vsock belongs to its
+# hypervisor: these tests never ask for the vsock probes, only irq and
+# alloc (and vring/mbox, to see them refused without attaching anything
+# vsock-related). The guest tier tests vsock capture.
+set -u
+BUILD=${1:-build}
+TRACE=$BUILD/vsock-trace
+REPORT=$BUILD/vsock-report
+TMP=$(mktemp -d /tmp/vs-trace.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+skip() { echo "SKIP $1: $2"; }
+check() { # NAME CMD...
+	local n=$1
+	shift
+	if "$@"; then pass "$n"; else fail "$n" "$*"; fi
+}
+[ -x "$TRACE" ] || { fail trace_setup "$TRACE missing"; exit 1; }
+
+# --- the command line (no root needed) ---
+out=$("$TRACE" --probes vsock,bogus 2>&1); rc=$?
+check trace_bad_probes [ $rc -eq 2 ]
+check trace_bad_probes_message grep -q "^vsock-trace: error: invalid --probes: unknown probe family 'bogus'" <<<"$out"
+out=$("$TRACE" --backend dtrace 2>&1); rc=$?
+check trace_bad_backend [ $rc -eq 2 ]
+out=$("$TRACE" --duration -1 2>&1); rc=$?
+check trace_bad_duration [ $rc -eq 2 ]
+"$TRACE" --help >"$TMP/help" 2>&1
+check trace_help [ $? -eq 0 ]
+
+if [ "$(id -u)" != 0 ]; then
+	for t in trace_tracefs_irq trace_tracefs_report trace_tracefs_refused trace_sigint_summary trace_tracefs_instance_gone; do
+		skip "$t" "needs root"
+	done
+	exit 0
+fi
+tfs=/sys/kernel/tracing
+if [ ! -d "$tfs/events" ]; then
+	for t in trace_tracefs_irq trace_tracefs_report trace_tracefs_refused trace_sigint_summary trace_tracefs_instance_gone; do
+		skip "$t" "tracefs is not mounted at $tfs"
+	done
+	exit 0
+fi
+
+# --- tracefs backend: interrupts and failed allocations, 1.5 s ---
+# something to interrupt for: a little disk and timer work
+( for i in $(seq 30); do sync; sleep 0.03; done ) &
+"$TRACE" --backend tracefs --format text -p irq,alloc -d 1.5 \
+	-o "$TMP/irq.trace" 2>"$TMP/irq.err"
+rc=$?
+n=$(grep -c ' irq_handler_entry: irq=[0-9]* name=' "$TMP/irq.trace")
+wait
+if [ $rc -eq 0 ] && [ "$n" -gt 0 ] &&
+	grep -q '^vsock-trace: tracefs backend, [0-9]* events, irq [0-9]*' "$TMP/irq.err" &&
+	! grep -q 'refused: \(irq\|alloc\)' "$TMP/irq.err"; then
+	pass trace_tracefs_irq
+	echo "  $(grep 'events,' "$TMP/irq.err")"
+else
+	fail trace_tracefs_irq "exit $rc, $n irq lines: $(tr '\n' ' ' <"$TMP/irq.err")"
+fi
+# what it wrote, vsock-report reads as a capture of this system
+out=$("$REPORT" -j "$TMP/irq.trace" 2>&1)
+if [ $? -le 1 ] && [ "$(jq '.systems[0].events' <<<"$out")" -ge "$n" ] &&
+	[ "$(jq '.systems[0].skipped_lines' <<<"$out")" -eq 0 ]; then
+	pass trace_tracefs_report
+else
+	fail trace_tracefs_report "vsock-report: $(head -c 300 <<<"$out")"
+fi
+# families with no tracepoint: refused with a reason, the rest goes on
+"$TRACE" --backend tracefs --format text -p irq,vring,mbox -d 0.3 \
+	-o "$TMP/r.trace" 2>"$TMP/r.err"
+rc=$?
+if [ $rc -eq 0 ] &&
+	grep -q '^vsock-trace: refused: vring vring_interrupt: no tracepoint' "$TMP/r.err" &&
+	grep -q '^vsock-trace: refused: mbox ' "$TMP/r.err"; then
+	pass trace_tracefs_refused
+else
+	fail trace_tracefs_refused "exit $rc: $(tr '\n' ' ' <"$TMP/r.err")"
+fi
+# SIGINT: stops cleanly with its summary
+"$TRACE" --backend tracefs --format text -p irq -o "$TMP/int.trace" 2>"$TMP/int.err" &
+pid=$!
+sleep 0.5
+kill -INT $pid
+wait $pid
+rc=$?
+if [ $rc -eq 0 ] && grep -q 'events, .*lost$' "$TMP/int.err" &&
+	head -n 1 "$TMP/int.trace" | grep -q '^# tracer'; then
+	pass trace_sigint_summary
+else
+	fail trace_sigint_summary "exit $rc: $(tr '\n' ' ' <"$TMP/int.err")"
+fi
+# the private instance is gone afterwards, and nothing in the global
+# buffer was turned on
+if ! ls "$tfs/instances" | grep -q '^vsockscope-' &&
+	[ "$(cat "$tfs/events/irq/irq_handler_entry/enable")" = 0 ]; then
+	pass trace_tracefs_instance_gone
+else
+	fail trace_tracefs_instance_gone "$(ls "$tfs/instances")"
+fi

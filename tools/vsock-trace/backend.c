@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* vsock-trace: the backends behind one interface, and the auto choice. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "backend.h"
+#include "source_tracefs.h"
+
+static const struct vs_probe_status *tfs_status(const void *h, unsigned int *n)
+{
+	return vs_tracefs_status(h, n);
+}
+
+static int tfs_poll(void *h, int ms, vs_event_fn cb, void *ctx)
+{
+	return vs_tracefs_poll(h, ms, cb, ctx);
+}
+
+static int tfs_stop(void *h, vs_event_fn cb, void *ctx)
+{
+	return vs_tracefs_stop(h, cb, ctx);
+}
+
+static uint64_t tfs_lost(void *h)
+{
+	return vs_tracefs_lost(h);
+}
+
+static void tfs_close(void *h)
+{
+	vs_tracefs_close(h);
+}
+
+static int open_tracefs(const struct vs_backend_opts *o, struct vs_backend *be,
+			char *err, size_t errlen)
+{
+	struct vs_tracefs_opts to = {
+		.probes = o->probes,
+		.has_cid = o->has_cid,
+		.cid = o->cid,
+		.has_port = o->has_port,
+		.port = o->port,
+		.buffer_kb = o->buffer_kb,
+	};
+	struct vs_tracefs *t;
+	int ret = vs_tracefs_open(&to, &t, err, errlen);
+
+	if (ret) {
+		vs_tracefs_close(t);
+		return ret;
+	}
+	be->name = "tracefs";
+	be->clock = vs_tracefs_clock(t);
+	be->h = t;
+	be->status = tfs_status;
+	be->poll = tfs_poll;
+	be->stop = tfs_stop;
+	be->lost = tfs_lost;
+	be->close = tfs_close;
+	return 0;
+}
+
+int vs_backend_open(const char *which, const struct vs_backend_opts *o,
+		    struct vs_backend *be, char *err, size_t errlen)
+{
+	memset(be, 0, sizeof(*be));
+	if (!strcmp(which, "bpf")) {
+		snprintf(err, errlen, "the BPF backend is not built in");
+		return -ENOTSUP;
+	}
+	if (!strcmp(which, "auto"))
+		snprintf(be->fallback, sizeof(be->fallback),
+			 "BPF: not built in");
+	return open_tracefs(o, be, err, errlen);
+}

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vsock-trace: capture what vsock, its virtqueues, interrupts and
+ * allocations do on this system, with BPF where the kernel allows and
+ * tracefs where it does not, into a file vsock-report and vsocktop read.
+ *
+ * Exit status: 0 ok, 1 nothing could be attached, 2 error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+#include "backend.h"
+#include "event.h"
+#include "probe.h"
+#include "text_out.h"
+
+#ifndef VS_VERSION
+#define VS_VERSION "0.1"
+#endif
+
+static const char *prog = "vsock-trace";
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void __attribute__((format(printf, 1, 2))) error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: error: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: vsock-trace [OPTIONS]\n"
+"Capture vsock packets, virtqueue doorbells, interrupts and failed\n"
+"allocations on this system, with BPF where the kernel allows and tracefs\n"
+"where it does not, for vsock-report(1) and vsocktop(8).\n"
+"\n"
+"Options:\n"
+"  -o, --output FILE       write the capture there (default: standard\n"
+"                          output)\n"
+"      --format F          capture (default) or text (the lines of cat trace)\n"
+"  -b, --backend B         auto (default: BPF when it loads, else tracefs),\n"
+"                          bpf or tracefs\n"
+"  -p, --probes LIST       probe families, comma-separated: vsock, vring,\n"
+"                          irq, mbox, alloc, all (default: all)\n"
+"      --cid N             vsock packets from or to CID N only\n"
+"      --port N            vsock packets from or to port N only\n"
+"      --pid N             events of process N only (BPF)\n"
+"  -d, --duration SECONDS  stop after SECONDS (default: at SIGINT/SIGTERM)\n"
+"      --system NAME       the system's name in the capture (default: the\n"
+"                          host name)\n"
+"      --buffer-kb N       kernel buffer: per CPU for tracefs, in all for the\n"
+"                          BPF ring buffer (default 4096)\n"
+"  -q, --quiet             no summary at the end\n"
+"  -h, --help              show this help\n"
+"  -V, --version           show the version\n"
+"\n"
+"Exit status: 0 ok, 1 no probe could be attached, 2 error.\n");
+}
+
+enum {
+	OPT_FORMAT = 256,
+	OPT_CID,
+	OPT_PORT,
+	OPT_PID,
+	OPT_SYSTEM,
+	OPT_BUFFER,
+};
+
+static const struct option opts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "backend", required_argument, NULL, 'b' },
+	{ "probes", required_argument, NULL, 'p' },
+	{ "cid", required_argument, NULL, OPT_CID },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "pid", required_argument, NULL, OPT_PID },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "system", required_argument, NULL, OPT_SYSTEM },
+	{ "buffer-kb", required_argument, NULL, OPT_BUFFER },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int unum(const char *s, unsigned long long max, unsigned long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 0);
+	return errno || end == s || *end || *s == '-' || *v > max ? -1 : 0;
+}
+
+struct out {
+	FILE *f;
+	bool text;
+	uint64_t per_kind[VS_EV__MAX];
+	uint64_t events;
+	int err;
+};
+
+static void on_event(void *ctx, const struct vs_event *ev)
+{
+	struct out *o = ctx;
+	char line[512];
+	int n;
+
+	if (ev->kind < VS_EV__MAX)
+		o->per_kind[ev->kind]++;
+	o->events++;
+	if (o->err)
+		return;
+	n = vs_text_format(ev, line, sizeof(line));
+	if (n > 0 && fwrite(line, 1, (size_t)n, o->f) != (size_t)n)
+		o->err = errno ? errno : EIO;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void summary(const struct vs_backend *be, const struct out *o,
+		    uint64_t lost)
+{
+	const struct vs_probe_status *st;
+	unsigned int n;
+
+	fprintf(stderr, "%s: %s backend, %" PRIu64 " events", prog, be->name,
+		o->events);
+	for (unsigned int k = 1; k < VS_EV__MAX; k++)
+		if (o->per_kind[k])
+			fprintf(stderr, ", %s %" PRIu64, vs_kind_name(k),
+				o->per_kind[k]);
+	fprintf(stderr, "; %" PRIu64 " lost\n", lost);
+	st = be->status(be->h, &n);
+	for (unsigned int i = 0; i < n; i++)
+		if (!st[i].method[0])
+			fprintf(stderr, "%s: refused: %s %s: %s\n", prog,
+				st[i].family, st[i].hook, st[i].why);
+}
+
+int main(int argc, char **argv)
+{
+	struct vs_backend_opts bo = { .probes = VS_PROBE_ALL };
+	const char *output = NULL, *backend = "auto", *sysname = NULL;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct out out = { 0 };
+	struct vs_backend be;
+	unsigned long long v;
+	uint64_t dur_ns = 0, t0;
+	char err[256], host[64];
+	bool quiet = false;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "o:b:p:d:qhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "text"))
+				out.text = true;
+			else if (strcmp(optarg, "capture")) {
+				error("invalid --format %s (want capture or "
+				      "text)",
+				      optarg);
+				return 2;
+			}
+			break;
+		case 'b':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "bpf") &&
+			    strcmp(optarg, "tracefs")) {
+				error("invalid --backend %s (want auto, bpf or "
+				      "tracefs)",
+				      optarg);
+				return 2;
+			}
+			backend = optarg;
+			break;
+		case 'p':
+			if (vs_probes_parse(optarg, &bo.probes, err,
+					    sizeof(err))) {
+				error("invalid --probes: %s", err);
+				return 2;
+			}
+			break;
+		case OPT_CID:
+			if (unum(optarg, UINT32_MAX, &v)) {
+				error("invalid --cid %s", optarg);
+				return 2;
+			}
+			bo.has_cid = true;
+			bo.cid = v;
+			break;
+		case OPT_PORT:
+			if (unum(optarg, UINT32_MAX, &v)) {
+				error("invalid --port %s", optarg);
+				return 2;
+			}
+			bo.has_port = true;
+			bo.port = (uint32_t)v;
+			break;
+		case OPT_PID:
+			if (unum(optarg, INT32_MAX, &v)) {
+				error("invalid --pid %s", optarg);
+				return 2;
+			}
+			bo.has_pid = true;
+			bo.pid = (int32_t)v;
+			break;
+		case 'd': {
+			char *end;
+			double d = strtod(optarg, &end);
+
+			if (*end || end == optarg || !(d > 0) || d > 1e6) {
+				error("invalid --duration %s", optarg);
+				return 2;
+			}
+			dur_ns = (uint64_t)(d * 1e9);
+			break;
+		}
+		case OPT_SYSTEM:
+			sysname = optarg;
+			break;
+		case OPT_BUFFER:
+			if (unum(optarg, 1u << 20, &v) || v < 64) {
+				error("invalid --buffer-kb %s (64 to 1048576)",
+				      optarg);
+				return 2;
+			}
+			bo.buffer_kb = (unsigned int)v;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("vsock-trace (vsockscope) %s\n", VS_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'vsock-trace --help'.\n");
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		error("unexpected argument '%s'", argv[optind]);
+		return 2;
+	}
+	if (!out.text) {
+		/* the capture format comes with lib/capture.c */
+		error("--format capture is not built in yet: use --format text");
+		return 2;
+	}
+	if (!sysname) {
+		if (gethostname(host, sizeof(host)))
+			snprintf(host, sizeof(host), "localhost");
+		host[sizeof(host) - 1] = '\0';
+		sysname = host;
+	}
+	out.f = stdout;
+	if (output && !(out.f = fopen(output, "w"))) {
+		error("failed to create %s: %s", output, strerror(errno));
+		return 2;
+	}
+	ret = vs_backend_open(backend, &bo, &be, err, sizeof(err));
+	if (ret) {
+		error("failed to start capturing: %s", err);
+		return ret == -ENOENT ? 1 : 2;
+	}
+	if (!quiet) {
+		if (be.fallback[0])
+			fprintf(stderr, "%s: not BPF: %s\n", prog, be.fallback);
+		fprintf(stderr, "%s: %s backend, clock %s, capturing%s\n", prog,
+			be.name, be.clock, dur_ns ? "" : " until interrupted");
+	}
+	if (out.text) {
+		char hdr[512];
+
+		if (vs_text_header(hdr, sizeof(hdr), 1) > 0)
+			fputs(hdr, out.f);
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	t0 = mono_ns();
+	while (!stop && !out.err) {
+		int wait_ms = 100;
+
+		if (dur_ns) {
+			uint64_t now = mono_ns();
+
+			if (now - t0 >= dur_ns)
+				break;
+			if (dur_ns - (now - t0) < 100000000ull)
+				wait_ms = (int)((dur_ns - (now - t0)) / 1000000);
+		}
+		if (be.poll(be.h, wait_ms, on_event, &out) < 0) {
+			error("failed to read the %s buffers", be.name);
+			break;
+		}
+		fflush(out.f);
+	}
+	if (be.stop(be.h, on_event, &out) < 0)
+		error("failed to read the %s buffers", be.name);
+	if (!quiet)
+		summary(&be, &out, be.lost(be.h));
+	be.close(be.h);
+	if (out.err || fflush(out.f) || (output && fclose(out.f))) {
+		error("failed to write %s: %s", output ? output : "the output",
+		      strerror(out.err ? out.err : errno));
+		return 2;
+	}
+	return 0;
+}
