@@ -98,6 +98,12 @@ $(BUILD)/vu-frontend: tests/integration/vu-frontend.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+$(BUILD)/vm/guest/vsock-trace: $(TRACE_OBJS) $(CAP_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@ (static)")
+	$(Q)$(CC) $(CFLAGS) -static -o $@ $^ $(CAP_LIBS) $(LDLIBS) -ldl 2>&1 | \
+		{ grep -v "dlopen\|load_plugin" || true; }
+
 $(BUILD)/gentrace: tests/bench/gentrace.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -o $@ $<

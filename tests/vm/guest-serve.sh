@@ -13,6 +13,8 @@
 #   credit   a 2.5 s guest -> host stream (serve withholds credit)
 #   irq      a 2.5 s host -> guest stream (serve drops a call)
 #   refill   a 2.5 s host -> guest stream (serve stops taking rx buffers)
+#   trace    vsock-trace's backends on 1 MiB over vsock_loopback and 1 MiB
+#            through serve
 #   bench    64 MiB guest -> host through serve, then over vsock_loopback,
 #            three times
 #
@@ -103,6 +105,28 @@ irq | refill)
 	wait $p1; echo "guest: $scn exit $? $(tail -n 1 /tmp/r1)"
 	sleep 0.3
 	trace_ship serve
+	;;
+trace)
+	# vsock-trace in here: a known workload over vsock_loopback and
+	# through serve, captured by each backend in turn
+	for b in tracefs; do
+		vsockio recv vsock:7400 >/tmp/r1 & p1=$!
+		vsock-trace -b $b --format text -p vsock,irq -o /tmp/$b.trace 2>/tmp/$b.err & tp=$!
+		sleep 1
+		vsockio send vsock:1:7400 -b $MiB -w 65536 >/dev/null
+		wait $p1
+		vsockio send vsock:2:7000 -b $MiB -w 65536 >/dev/null
+		echo "guest: $b workload done"
+		sleep 0.3
+		kill -INT $tp
+		wait $tp
+		echo "guest: vsock-trace $b exit $?"
+		sed "s/^/guest: $b: /" /tmp/$b.err
+		cat /tmp/$b.trace >/tmp/cap-$b.trace
+		echo "guest: cap-$b lines $(wc -l </tmp/cap-$b.trace) md5 $(md5sum </tmp/cap-$b.trace | cut -d' ' -f1)"
+		vsockio put "vsock:2:$ship_port" /tmp/cap-$b.trace -r 5000
+		ship_port=$((ship_port + 1))
+	done
 	;;
 bench)
 	# three rounds, alternating, 64 MiB each: the host takes the best

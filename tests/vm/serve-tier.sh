@@ -31,7 +31,8 @@ REFDEV=$B/vsock-refdev
 MiB=1048576
 TESTS="vm-boot vm-g2h-1B vm-g2h-32conn vm-g2h-1MiB vm-h2g-1B vm-h2g-32conn
 vm-h2g-1MiB vm-host-reader-stall vm-loopback-report vm-guest-report
-vm-fault-withhold-credit vm-fault-drop-irq vm-fault-stop-rx-refill"
+vm-fault-withhold-credit vm-fault-drop-irq vm-fault-stop-rx-refill
+vm-trace-tracefs"
 
 say() { echo "  $*"; }
 pass() { echo "PASS $1"; }
@@ -42,6 +43,13 @@ skip_all() {
 }
 
 failed=0
+# VM_SCENARIOS: the boots to run (default all), for working on one
+want() {
+	case " ${VM_SCENARIOS:-clean credit irq refill trace} " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
 [ -x "$REPORT" ] && [ -x "$REFDEV" ] || { echo "FAIL vm-tier: build the tools first (make all)"; exit 1; }
 command -v qemu-system-x86_64 >/dev/null 2>&1 ||
 	skip_all "qemu-system-x86_64 not installed (make deps installs qemu-system-x86)"
@@ -64,10 +72,12 @@ build_static() {
 build_static "$guest/vsockio" "$here/vsockio.c" &&
 	build_static "$guest/stallpair" "$here/stallpair.c" &&
 	gcc -O2 -Wall -Wextra -Werror -pthread -o "$VSIO" "$here/vsockio.c" &&
-	make -s -C "$top" BUILD="$B" "$B/vm/guest/vsock-report" >/dev/null ||
+	make -s -C "$top" BUILD="$B" "$B/vm/guest/vsock-report" \
+		"$B/vm/guest/vsock-trace" >/dev/null ||
 	{ echo "FAIL vm-tier: cannot build the guest programs"; exit 1; }
 "$here/mkinitramfs.sh" "$vm/serve.cpio.gz" "$here/guest-serve.sh" \
-	"$guest/vsockio" "$guest/stallpair" "$guest/vsock-report" >"$vm/mkinitramfs.log" 2>&1 ||
+	"$guest/vsockio" "$guest/stallpair" "$guest/vsock-report" \
+	"$guest/vsock-trace" >"$vm/mkinitramfs.log" 2>&1 ||
 	{ echo "FAIL vm-tier: mkinitramfs: $(tail -n 1 "$vm/mkinitramfs.log")"; exit 1; }
 
 sock=$(mktemp -d /tmp/vsv.XXXXXX)
@@ -197,6 +207,7 @@ if [ "$mode" = bench ]; then
 	exit 0
 fi
 
+if want clean; then
 if ! boot_with prep_clean clean; then
 	if grep -q '^SKIP:' "$d/console.raw"; then
 		skip_all "$(sed -n 's/^SKIP: //p' "$d/console.raw" | head -n 1)"
@@ -270,11 +281,14 @@ else
 	fail vm-guest-report "the static vsock-report in the guest printed no credit_stall (see $d/console.log)"
 fi
 
+fi
+
 # --- faults injected by serve -----------------------------------------------
 # fault SCENARIO TEST EXPECTED_KINDS FLOW_RE PREP FAULT...
 fault_test() {
 	scn=$1 t=$2 kinds=$3 flow=$4 prep=$5
 	shift 5
+	want "$scn" || return 0
 	if ! boot_with "$prep" "$scn" --fault "$@"; then
 		fail "$t" "guest run failed (see $d/console.log)"
 		return
@@ -326,5 +340,39 @@ fault_test irq vm-fault-drop-irq unanswered_interrupt,lost_packet '' prep_h2g \
 	"drop-irq:at=600ms,count=20" --fault "drop-irq:at=600ms,count=20,what=tx"
 fault_test refill vm-fault-stop-rx-refill credit_stall,unanswered_interrupt,lost_packet '' prep_h2g \
 	"stop-rx-refill:at=600ms,for=600ms"
+
+# --- vsock-trace in the guest ---------------------------------------------
+prep_trace() {
+	hrecv 7000
+	hget 7900 cap-tracefs.trace
+}
+if ! want trace; then
+	:
+elif ! boot_with prep_trace trace; then
+	fail vm-trace-tracefs "guest run failed (see $d/console.log)"
+else
+	for b in tracefs; do
+		t=vm-trace-$b
+		if ! grep -q "^guest: vsock-trace $b exit 0" "$d/console.log" ||
+			! shipped "cap-$b" "cap-$b.trace"; then
+			fail "$t" "no capture (see $d/console.log)"
+			continue
+		fi
+		"$REPORT" -j "$d/cap-$b.trace" >"$d/cap-$b.json" 2>"$d/cap-$b.err"
+		# the known workload: 1 MiB to 1:7400 (loopback: both ends in
+		# this capture) and 1 MiB to 2:7000 (through serve)
+		lo=$(jq '[.flows[] | select(.flow | test("->1:7400$")) | .tx_bytes] | add // 0' "$d/cap-$b.json")
+		lo_rx=$(jq '[.flows[] | select(.flow | test("->1:7400$")) | .rx_bytes] | add // 0' "$d/cap-$b.json")
+		sv=$(jq '[.flows[] | select(.flow | test("->2:7000$")) | .tx_bytes] | add // 0' "$d/cap-$b.json")
+		skipped=$(jq '.systems[0].skipped_lines' "$d/cap-$b.json")
+		if [ "$lo" -eq $((MiB + 8)) ] && [ "$lo_rx" -eq $((MiB + 8)) ] &&
+			[ "$sv" -eq $((MiB + 8)) ] && [ "$skipped" -eq 0 ]; then
+			pass "$t"
+			say "$t: $(grep "^guest: $b: .*events" "$d/console.log" | sed "s/^guest: $b: //")"
+		else
+			fail "$t" "loopback tx $lo rx $lo_rx, through serve $sv bytes (want $((MiB + 8)) each), $skipped lines skipped (see $d/cap-$b.json)"
+		fi
+	done
+fi
 
 exit $failed
