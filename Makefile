@@ -93,6 +93,11 @@ $(BUILD)/vm/guest/vsock-report: $(BUILD)/tools/vsock-report/main.o $(LIB)
 	@$(if $(Q),echo "  LINK    $@ (static)")
 	$(Q)$(CC) $(CFLAGS) -static -o $@ $^ $(LDLIBS)
 
+# moves checked bytes and files over vsock, hybrid vsock, Unix and TCP
+$(BUILD)/vsockio: tests/vm/vsockio.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 $(WARN) -O2 -D_GNU_SOURCE -pthread -o $@ $<
+
 # stands in for QEMU in front of vsock-refdev serve (test_serve.sh)
 $(BUILD)/vu-frontend: tests/integration/vu-frontend.c $(LIB)
 	@mkdir -p $(dir $@)
@@ -133,7 +138,7 @@ unit: $(UNIT_BINS) $(SAN_BINS)
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all unit $(BUILD)/gentrace \
-		$(BUILD)/vu-frontend
+		$(BUILD)/vu-frontend $(BUILD)/vsockio
 	$(Q)tests/run.sh $(BUILD)
 
 demo: deps

@@ -34,14 +34,14 @@ check trace_bad_duration [ $rc -eq 2 ]
 check trace_help [ $? -eq 0 ]
 
 if [ "$(id -u)" != 0 ]; then
-	for t in trace_tracefs_irq trace_tracefs_report trace_tracefs_refused trace_sigint_summary trace_tracefs_instance_gone; do
+	for t in trace_tracefs_irq trace_tracefs_report trace_tracefs_refused trace_sigint_summary trace_stream_tcp trace_tracefs_instance_gone; do
 		skip "$t" "needs root"
 	done
 	exit 0
 fi
 tfs=/sys/kernel/tracing
 if [ ! -d "$tfs/events" ]; then
-	for t in trace_tracefs_irq trace_tracefs_report trace_tracefs_refused trace_sigint_summary trace_tracefs_instance_gone; do
+	for t in trace_tracefs_irq trace_tracefs_report trace_tracefs_refused trace_sigint_summary trace_stream_tcp trace_tracefs_instance_gone; do
 		skip "$t" "tracefs is not mounted at $tfs"
 	done
 	exit 0
@@ -94,6 +94,25 @@ if [ $rc -eq 0 ] && grep -q 'events, .*lost$' "$TMP/int.err" &&
 	pass trace_sigint_summary
 else
 	fail trace_sigint_summary "exit $rc: $(tr '\n' ' ' <"$TMP/int.err")"
+fi
+# --stream: the same records to a TCP listener, and the file too
+if [ -x "$BUILD/vsockio" ]; then
+	port=$((20000 + $$ % 20000))
+	"$BUILD/vsockio" get "tcp:$port" "$TMP/stream.trace" &
+	lpid=$!
+	sleep 0.2
+	"$TRACE" --backend tracefs --format text -p irq -d 0.5 \
+		--stream "tcp:127.0.0.1:$port" -o "$TMP/file.trace" 2>"$TMP/s.err"
+	rc=$?
+	wait $lpid
+	if [ $rc -eq 0 ] && [ -s "$TMP/stream.trace" ] &&
+		cmp -s "$TMP/stream.trace" "$TMP/file.trace"; then
+		pass trace_stream_tcp
+	else
+		fail trace_stream_tcp "exit $rc: $(tr '\n' ' ' <"$TMP/s.err")"
+	fi
+else
+	skip trace_stream_tcp "$BUILD/vsockio missing (make $BUILD/vsockio)"
 fi
 # the private instance is gone afterwards, and nothing in the global
 # buffer was turned on

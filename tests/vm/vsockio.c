@@ -13,6 +13,7 @@
  *                              wait for "OK ..." (vsock-refdev serve)
  * LADDR: vsock:PORT            AF_VSOCK listen on any CID
  *        unix:PATH             Unix listen
+ *        tcp:PORT              TCP listen on 127.0.0.1
  *
  * Each connection starts with 8 bytes: "VSIO", then its number (u32 LE);
  * the payload byte at offset k of connection c is pattern(c, k), so a
@@ -31,6 +32,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -277,6 +280,18 @@ static int listen_on(void)
 
 		fd = socket(AF_VSOCK, SOCK_STREAM, 0);
 		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			return -1;
+	} else if (sscanf(addr, "tcp:%u", &port) == 1) {
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+					  .sin_port = htons((uint16_t)port),
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		int one = 1;
+
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0)
+			return -1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
 			return -1;
 	} else if (sscanf(addr, "unix:%255s", path) == 1) {
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };

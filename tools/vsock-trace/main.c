@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
+#include <linux/vm_sockets.h>
 #include <time.h>
 #include <unistd.h>
 #include "backend.h"
@@ -67,6 +70,9 @@ static void usage(FILE *f)
 "      --port N            vsock packets from or to port N only\n"
 "      --pid N             events of process N only (BPF)\n"
 "  -d, --duration SECONDS  stop after SECONDS (default: at SIGINT/SIGTERM)\n"
+"      --stream WHERE      also send the records, as they come, to standard\n"
+"                          output (-), tcp:HOST:PORT or vsock:CID:PORT (a\n"
+"                          listener, e.g. vsocktop on another system)\n"
 "      --system NAME       the system's name in the capture (default: the\n"
 "                          host name)\n"
 "      --buffer-kb N       kernel buffer: per CPU for tracefs, in all for the\n"
@@ -85,6 +91,7 @@ enum {
 	OPT_PID,
 	OPT_SYSTEM,
 	OPT_BUFFER,
+	OPT_STREAM,
 };
 
 static const struct option opts[] = {
@@ -98,6 +105,7 @@ static const struct option opts[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "system", required_argument, NULL, OPT_SYSTEM },
 	{ "buffer-kb", required_argument, NULL, OPT_BUFFER },
+	{ "stream", required_argument, NULL, OPT_STREAM },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -113,13 +121,26 @@ static int unum(const char *s, unsigned long long max, unsigned long long *v)
 	return errno || end == s || *end || *s == '-' || *v > max ? -1 : 0;
 }
 
-struct out {
+/* where records go: the output file and the stream, each in full */
+struct sink {
+	const char *name;
 	FILE *f;
+	int err;
+};
+
+struct out {
+	struct sink sink[2];
+	unsigned int nsinks;
 	bool text;
 	uint64_t per_kind[VS_EV__MAX];
 	uint64_t events;
-	int err;
 };
+
+static void sink_write(struct sink *k, const char *buf, size_t len)
+{
+	if (!k->err && fwrite(buf, 1, len, k->f) != len)
+		k->err = errno ? errno : EIO;
+}
 
 static void on_event(void *ctx, const struct vs_event *ev)
 {
@@ -130,11 +151,67 @@ static void on_event(void *ctx, const struct vs_event *ev)
 	if (ev->kind < VS_EV__MAX)
 		o->per_kind[ev->kind]++;
 	o->events++;
-	if (o->err)
-		return;
 	n = vs_text_format(ev, line, sizeof(line));
-	if (n > 0 && fwrite(line, 1, (size_t)n, o->f) != (size_t)n)
-		o->err = errno ? errno : EIO;
+	for (unsigned int i = 0; n > 0 && i < o->nsinks; i++)
+		sink_write(&o->sink[i], line, (size_t)n);
+}
+
+/* a stream: "-" standard output, tcp:HOST:PORT, vsock:CID:PORT */
+static int open_stream(const char *spec, int *fd, char *err, size_t errlen)
+{
+	char host[128];
+	unsigned int cid, port;
+
+	if (!strcmp(spec, "-")) {
+		*fd = dup(STDOUT_FILENO);
+		return *fd < 0 ? -errno : 0;
+	}
+	if (sscanf(spec, "vsock:%u:%u", &cid, &port) == 2) {
+		struct sockaddr_vm sa = { .svm_family = AF_VSOCK,
+					  .svm_cid = cid, .svm_port = port };
+
+		*fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (*fd < 0 ||
+		    connect(*fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			snprintf(err, errlen, "cannot connect to %s: %s", spec,
+				 strerror(errno));
+			return -errno;
+		}
+		return 0;
+	}
+	if (sscanf(spec, "tcp:%127[^:]:%u", host, &port) == 2) {
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai, *a;
+		char ps[16];
+		int r;
+
+		snprintf(ps, sizeof(ps), "%u", port);
+		r = getaddrinfo(host, ps, &hints, &ai);
+		if (r) {
+			snprintf(err, errlen, "cannot resolve %s: %s", host,
+				 gai_strerror(r));
+			return -EINVAL;
+		}
+		*fd = -1;
+		for (a = ai; a && *fd < 0; a = a->ai_next) {
+			*fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC,
+				     a->ai_protocol);
+			if (*fd >= 0 && connect(*fd, a->ai_addr, a->ai_addrlen)) {
+				close(*fd);
+				*fd = -1;
+			}
+		}
+		freeaddrinfo(ai);
+		if (*fd < 0) {
+			snprintf(err, errlen, "cannot connect to %s: %s", spec,
+				 strerror(errno));
+			return -ECONNREFUSED;
+		}
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "invalid --stream %s (want -, tcp:HOST:PORT or vsock:CID:PORT)",
+		 spec);
+	return -EINVAL;
 }
 
 static uint64_t mono_ns(void)
@@ -169,12 +246,13 @@ int main(int argc, char **argv)
 {
 	struct vs_backend_opts bo = { .probes = VS_PROBE_ALL };
 	const char *output = NULL, *backend = "auto", *sysname = NULL;
+	const char *stream = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct out out = { 0 };
 	struct vs_backend be;
 	unsigned long long v;
 	uint64_t dur_ns = 0, t0;
-	char err[256], host[64];
+	char err[512], host[64];
 	bool quiet = false;
 	int c, ret;
 
@@ -256,6 +334,9 @@ int main(int argc, char **argv)
 			}
 			bo.buffer_kb = (unsigned int)v;
 			break;
+		case OPT_STREAM:
+			stream = optarg;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -285,10 +366,25 @@ int main(int argc, char **argv)
 		host[sizeof(host) - 1] = '\0';
 		sysname = host;
 	}
-	out.f = stdout;
-	if (output && !(out.f = fopen(output, "w"))) {
+	if (!output && stream && !strcmp(stream, "-"))
+		output = "/dev/null"; /* the records go to the stream only */
+	out.sink[0].name = output ? output : "standard output";
+	out.sink[0].f = output ? fopen(output, "w") : stdout;
+	if (!out.sink[0].f) {
 		error("failed to create %s: %s", output, strerror(errno));
 		return 2;
+	}
+	out.nsinks = 1;
+	if (stream) {
+		int fd;
+
+		if (open_stream(stream, &fd, err, sizeof(err)) ||
+		    !(out.sink[1].f = fdopen(fd, "w"))) {
+			error("failed to open the stream: %s", err);
+			return 2;
+		}
+		out.sink[1].name = stream;
+		out.nsinks = 2;
 	}
 	ret = vs_backend_open(backend, &bo, &be, err, sizeof(err));
 	if (ret) {
@@ -305,12 +401,13 @@ int main(int argc, char **argv)
 		char hdr[512];
 
 		if (vs_text_header(hdr, sizeof(hdr), 1) > 0)
-			fputs(hdr, out.f);
+			for (unsigned int i = 0; i < out.nsinks; i++)
+				sink_write(&out.sink[i], hdr, strlen(hdr));
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	t0 = mono_ns();
-	while (!stop && !out.err) {
+	while (!stop && !out.sink[0].err) {
 		int wait_ms = 100;
 
 		if (dur_ns) {
@@ -325,17 +422,34 @@ int main(int argc, char **argv)
 			error("failed to read the %s buffers", be.name);
 			break;
 		}
-		fflush(out.f);
+		for (unsigned int i = 0; i < out.nsinks; i++)
+			if (!out.sink[i].err && fflush(out.sink[i].f))
+				out.sink[i].err = errno;
+		if (out.nsinks == 2 && out.sink[1].err) {
+			error("failed to write to the stream %s: %s (the file goes "
+			      "on)",
+			      stream, strerror(out.sink[1].err));
+			fclose(out.sink[1].f);
+			out.nsinks = 1;
+		}
 	}
 	if (be.stop(be.h, on_event, &out) < 0)
 		error("failed to read the %s buffers", be.name);
 	if (!quiet)
 		summary(&be, &out, be.lost(be.h));
 	be.close(be.h);
-	if (out.err || fflush(out.f) || (output && fclose(out.f))) {
-		error("failed to write %s: %s", output ? output : "the output",
-		      strerror(out.err ? out.err : errno));
-		return 2;
+	for (unsigned int i = 0; i < out.nsinks; i++) {
+		struct sink *k = &out.sink[i];
+
+		if (!k->err && fflush(k->f))
+			k->err = errno;
+		if (k->f != stdout && fclose(k->f) && !k->err)
+			k->err = errno;
+		if (k->err) {
+			error("failed to write %s: %s", k->name,
+			      strerror(k->err));
+			return 2;
+		}
 	}
 	return 0;
 }
