@@ -257,6 +257,19 @@ static inline __attribute__((always_inline)) bool lit(struct cur *c,
 
 #define LIT(c, s) lit(c, s, sizeof(s) - 1)
 
+/* a word followed by a space: moves past the word only */
+static inline __attribute__((always_inline)) bool word_sp(struct cur *c,
+							  const char *s,
+							  size_t n)
+{
+	if (!lit(c, s, n))
+		return false;
+	c->p--;
+	return true;
+}
+
+#define WORD_SP(c, s) word_sp(c, s " ", sizeof(s))
+
 /* the token up to the next space (or end) */
 static inline void token(struct cur *c, const char **s, size_t *n)
 {
@@ -333,8 +346,30 @@ static bool parse_ts(struct cur *c, uint64_t *ns)
 	return true;
 }
 
+/* a token of known length @n against a literal */
+static inline __attribute__((always_inline)) bool name_is(const char *s,
+							 size_t n,
+							 const char *lit_,
+							 size_t ln)
+{
+	size_t i = 0;
+
+	if (n != ln)
+		return false;
+	for (; i + 8 <= n; i += 8)
+		if (load8(s + i) != load8(lit_ + i))
+			return false;
+	for (; i < n; i++)
+		if (s[i] != lit_[i])
+			return false;
+	return true;
+}
+
+#define NAME_IS(s, n, lit_) name_is(s, n, lit_, sizeof(lit_) - 1)
+
 /* "u32:u32" */
-static bool parse_addr(struct cur *c, uint64_t *cid, uint32_t *port)
+static inline __attribute__((always_inline)) bool
+parse_addr(struct cur *c, uint64_t *cid, uint32_t *port)
 {
 	uint64_t v;
 
@@ -383,9 +418,20 @@ static bool parse_pkt(struct cur *c, struct vs_event *ev)
 	    !parse_dec(c, &v) || v > UINT32_MAX)
 		return false;
 	k->len = (uint32_t)v;
-	if (!LIT(c, " type=") || !parse_sym(c, vs_type_from_name, &k->type) ||
-	    !LIT(c, " op=") || !parse_sym(c, vs_op_from_name, &k->op) ||
-	    !LIT(c, " flags=") || !parse_u64(c, &v) || v > UINT32_MAX)
+	if (!LIT(c, " type="))
+		return false;
+	/* the usual names first, without a token search */
+	if (WORD_SP(c, "STREAM"))
+		k->type = VS_TYPE_STREAM;
+	else if (!parse_sym(c, vs_type_from_name, &k->type))
+		return false;
+	if (!LIT(c, " op="))
+		return false;
+	if (WORD_SP(c, "RW"))
+		k->op = VS_OP_RW;
+	else if (!parse_sym(c, vs_op_from_name, &k->op))
+		return false;
+	if (!LIT(c, " flags=") || !parse_u64(c, &v) || v > UINT32_MAX)
 		return false;
 	k->flags = (uint32_t)v;
 	ev->present |= VS_HAS_HDR;
@@ -409,9 +455,9 @@ static bool parse_pkt(struct cur *c, struct vs_event *ev)
 			ev->present |= VS_HAS_FWD_CNT;
 		} else if (LIT(c, "zcopy=")) {
 			token(c, &s, &n);
-			if (n == 4 && !memcmp(s, "true", 4))
+			if (NAME_IS(s, n, "true"))
 				k->zcopy = 1;
-			else if (n == 5 && !memcmp(s, "false", 5))
+			else if (NAME_IS(s, n, "false"))
 				k->zcopy = 0;
 			else if (n == 1 && (*s == '0' || *s == '1'))
 				k->zcopy = (uint8_t)(*s - '0');
@@ -761,27 +807,6 @@ static bool parse_mbox(struct cur *c, struct vs_event *ev)
 	return have_chan && have_msg;
 }
 
-/* an event name of known length @n against a literal of the same length */
-static inline __attribute__((always_inline)) bool name_is(const char *s,
-							 size_t n,
-							 const char *lit_,
-							 size_t ln)
-{
-	size_t i = 0;
-
-	if (n != ln)
-		return false;
-	for (; i + 8 <= n; i += 8)
-		if (load8(s + i) != load8(lit_ + i))
-			return false;
-	for (; i < n; i++)
-		if (s[i] != lit_[i])
-			return false;
-	return true;
-}
-
-#define NAME_IS(s, n, lit_) name_is(s, n, lit_, sizeof(lit_) - 1)
-
 static bool dispatch(const char *name, size_t n, struct cur *c,
 		     struct vs_event *ev, unsigned int flags)
 {
@@ -1053,6 +1078,58 @@ static const char *find_cpu(const char *s, const char *e)
 	return NULL;
 }
 
+/*
+ * The columns `cat trace` and trace_pipe print: "%16s-%-7d [%03d] ", the
+ * CPU field at a fixed place. Returns its '[' when it is there and is the
+ * one find_cpu() would find (no '[' before it), NULL otherwise.
+ */
+static inline const char *cpu_column(const char *line, const char *p,
+				     const char *end)
+{
+	const char *b = line + 25;
+
+	if (end - line < 32 || p > b || b[0] != '[' || !is_digit(b[1]) ||
+	    !is_digit(b[2]) || !is_digit(b[3]) || b[4] != ']' || b[5] != ' ')
+		return NULL;
+	return find_byte(p, b, '[') == b ? b : NULL;
+}
+
+/*
+ * What follows those columns: "FLAGS SECONDS.MICROS:" with five flag
+ * characters and six digits of microseconds. Parses the timestamp as
+ * parse_ts() would and moves past its colon; false (and nothing moved)
+ * for anything else.
+ */
+static inline bool ts_columns(struct cur *c, uint64_t *ns)
+{
+	const char *p = c->p;
+	uint64_t d, f, bad;
+	unsigned int k;
+
+	/* the caller checked that 33 bytes are left */
+	if ((unsigned char)p[0] <= ' ' || (unsigned char)p[0] == 0xc2 ||
+	    is_digit(p[0]) || p[5] != ' ')
+		return false;
+	for (k = 1; k < 5; k++)
+		if (p[k] == ' ' || p[k] == '\t')
+			return false;
+	/* seconds: one to seven digits, then '.' */
+	d = load8(p + 6) - BYTES('0');
+	bad = (d | (d + BYTES(0x76))) & BYTES(0x80);
+	k = bad ? (unsigned int)__builtin_ctzll(bad) / 8 : 8;
+	if (!k || k == 8 || p[6 + k] != '.')
+		return false;
+	/* microseconds: six digits, then ':' */
+	f = load8(p + 7 + k) - BYTES('0');
+	bad = (f | (f + BYTES(0x76))) & BYTES(0x80);
+	if ((bad & 0xffffffffffffull) || p[13 + k] != ':')
+		return false;
+	*ns = swar8(d << (8 * (8 - k))) * 1000000000ull +
+	      swar8(f << 16) * 1000;
+	c->p = p + 14 + k;
+	return true;
+}
+
 static int parse_lost(struct cur *c, uint64_t *lost)
 {
 	uint64_t v;
@@ -1099,17 +1176,34 @@ int vs_text_parse_line_flags(const char *line, size_t len,
 	ev->cpu = -1;
 	ev->pid = -1;
 
-	/* the CPU field "[NNN] " comes within the first 96 bytes */
-	cpu = find_cpu(c.p, c.end - c.p > 96 ? c.p + 96 : c.end);
+	cpu = cpu_column(line, c.p, c.end);
 	if (cpu) {
-		struct cur cc = { cpu + 1, c.end };
-		uint64_t v = 0;
-
+		/* what the search below finds, without the search */
 		parse_task(c.p, cpu, c.end, ev);
-		parse_u64(&cc, &v);
-		ev->cpu = v > INT32_MAX ? -1 : (int32_t)v;
+		ev->cpu = (cpu[1] - '0') * 100 + (cpu[2] - '0') * 10 +
+			  (cpu[3] - '0');
 		ev->present |= VS_HAS_CPU;
-		c.p = cc.p + 2; /* "] " */
+		c.p = cpu + 6;
+	} else {
+		/* the CPU field "[NNN] " comes within the first 96 bytes */
+		cpu = find_cpu(c.p, c.end - c.p > 96 ? c.p + 96 : c.end);
+		if (cpu) {
+			struct cur cc = { cpu + 1, c.end };
+			uint64_t v = 0;
+
+			parse_task(c.p, cpu, c.end, ev);
+			parse_u64(&cc, &v);
+			ev->cpu = v > INT32_MAX ? -1 : (int32_t)v;
+			ev->present |= VS_HAS_CPU;
+			c.p = cc.p + 2; /* "] " */
+		}
+	}
+	if (cpu) {
+		if (c.end - c.p >= 33 && ts_columns(&c, &ev->ts_ns)) {
+			ev->present |= VS_HAS_TS;
+			skip_spaces(&c);
+			goto event;
+		}
 		skip_spaces(&c);
 		/* latency flags ("d.h1", "dNs2.", "....."): not a digit */
 		if (c.p < c.end && !is_digit(*c.p)) {
@@ -1132,6 +1226,7 @@ int vs_text_parse_line_flags(const char *line, size_t len,
 	} else if (cpu) {
 		return VS_LINE_BAD;
 	}
+event:
 	if (!parse_event(&c, ev, flags))
 		return VS_LINE_BAD;
 	return VS_LINE_EVENT;
