@@ -22,15 +22,17 @@ static inline bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* hex digit values + 1, 0 for other bytes */
+static const uint8_t hex_tab[256] = {
+	['0'] = 1,  ['1'] = 2,	['2'] = 3,  ['3'] = 4,	['4'] = 5,  ['5'] = 6,
+	['6'] = 7,  ['7'] = 8,	['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+	['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 static inline int hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return hex_tab[(unsigned char)c] - 1;
 }
 
 /*
@@ -1081,7 +1083,8 @@ static const char *find_cpu(const char *s, const char *e)
 /*
  * The columns `cat trace` and trace_pipe print: "%16s-%-7d [%03d] ", the
  * CPU field at a fixed place. Returns its '[' when it is there and is the
- * one find_cpu() would find (no '[' before it), NULL otherwise.
+ * one find_cpu() would find (no '[' before it), NULL otherwise. @p is
+ * where the line starts after its padding.
  */
 static inline const char *cpu_column(const char *line, const char *p,
 				     const char *end)
@@ -1091,7 +1094,37 @@ static inline const char *cpu_column(const char *line, const char *p,
 	if (end - line < 32 || p > b || b[0] != '[' || !is_digit(b[1]) ||
 	    !is_digit(b[2]) || !is_digit(b[3]) || b[4] != ']' || b[5] != ' ')
 		return NULL;
-	return find_byte(p, b, '[') == b ? b : NULL;
+	/* no '[' before it (what precedes p is padding): four words */
+	if (has_byte(load8(line), BYTES('[')) |
+	    has_byte(load8(line + 8), BYTES('[')) |
+	    has_byte(load8(line + 16), BYTES('[')) |
+	    has_byte(load8(line + 17), BYTES('[')))
+		return NULL;
+	return b;
+}
+
+/*
+ * In those columns, "COMM-PID" with a pid of up to seven digits padded
+ * with spaces to the '[': the comm is what precedes column 16, whatever
+ * dashes it holds. Fills what parse_task() would; false (and nothing
+ * filled) for anything else. @p is where the line starts after its
+ * padding.
+ */
+static inline bool task_columns(const char *line, const char *p,
+				struct vs_event *ev)
+{
+	uint64_t w = load8(line + 17), d = w - BYTES('0');
+	uint64_t bad = (d | (d + BYTES(0x76))) & BYTES(0x80);
+	unsigned int k = bad ? (unsigned int)__builtin_ctzll(bad) / 8 : 8;
+
+	/* digits, then only spaces up to the '[' at column 25 */
+	if (line[16] != '-' || p >= line + 16 || !k || k == 8 ||
+	    eq_bytes(w, BYTES(' ')) >> (8 * k) != BYTES(0x80) >> (8 * k))
+		return false;
+	ev->pid = (int32_t)swar8(d << (8 * (8 - k)));
+	ev->present |= VS_HAS_PID | VS_HAS_COMM;
+	copy_str(ev->comm, sizeof(ev->comm), p, (size_t)(line + 16 - p));
+	return true;
 }
 
 /*
@@ -1107,12 +1140,12 @@ static inline bool ts_columns(struct cur *c, uint64_t *ns)
 	unsigned int k;
 
 	/* the caller checked that 33 bytes are left */
+	d = load8(p);
 	if ((unsigned char)p[0] <= ' ' || (unsigned char)p[0] == 0xc2 ||
-	    is_digit(p[0]) || p[5] != ' ')
+	    is_digit(p[0]) || p[5] != ' ' ||
+	    ((eq_bytes(d, BYTES(' ')) | eq_bytes(d, BYTES('\t'))) &
+	     0xffffffff00ull))
 		return false;
-	for (k = 1; k < 5; k++)
-		if (p[k] == ' ' || p[k] == '\t')
-			return false;
 	/* seconds: one to seven digits, then '.' */
 	d = load8(p + 6) - BYTES('0');
 	bad = (d | (d + BYTES(0x76))) & BYTES(0x80);
@@ -1179,7 +1212,8 @@ int vs_text_parse_line_flags(const char *line, size_t len,
 	cpu = cpu_column(line, c.p, c.end);
 	if (cpu) {
 		/* what the search below finds, without the search */
-		parse_task(c.p, cpu, c.end, ev);
+		if (!task_columns(line, c.p, ev))
+			parse_task(c.p, cpu, c.end, ev);
 		ev->cpu = (cpu[1] - '0') * 100 + (cpu[2] - '0') * 10 +
 			  (cpu[3] - '0');
 		ev->present |= VS_HAS_CPU;
