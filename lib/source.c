@@ -513,7 +513,13 @@ static void *worker(void *arg)
 			break;
 		k = p->next_take++;
 		c = &p->slots[k % p->nslots];
-		while (c->state != CH_FREE && !p->stop)
+		/*
+		 * Not only a free slot: our turn in it. A worker that took
+		 * chunk k + nslots could otherwise claim the slot first,
+		 * while the reader waits for chunk k: all would wait.
+		 */
+		while ((c->state != CH_FREE || k >= p->cur + p->nslots) &&
+		       !p->stop)
 			pthread_cond_wait(&p->cond, &p->lock);
 		if (p->stop)
 			break;
