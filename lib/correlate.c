@@ -22,12 +22,11 @@
 #include <string.h>
 #include "correlate.h"
 
-int64_t vs_clock_to_ref(const struct vs_clock *c, uint64_t local)
+/* vs_clock_to_ref() for a clock with drift */
+int64_t vs_clock_to_ref_drift(const struct vs_clock *c, uint64_t local)
 {
 	double d;
 
-	if (c->drift_ppm == 0)
-		return (int64_t)local + c->offset_ns;
 	/* a clock running fast by r: ref advances (1 - r) per local unit */
 	d = -c->drift_ppm * 1e-6 * ((double)local - (double)c->anchor);
 	return (int64_t)local + c->offset_ns + (int64_t)llround(d);

@@ -30,7 +30,17 @@ struct vs_clock {
 	char note[128];	/* how it was obtained, in words */
 };
 
-int64_t vs_clock_to_ref(const struct vs_clock *c, uint64_t local);
+int64_t vs_clock_to_ref_drift(const struct vs_clock *c, uint64_t local);
+
+/* inline: the engine converts every event's time */
+static inline int64_t vs_clock_to_ref(const struct vs_clock *c,
+				      uint64_t local)
+{
+	if (c->drift_ppm == 0)
+		return (int64_t)local + c->offset_ns;
+	return vs_clock_to_ref_drift(c, local);
+}
+
 uint64_t vs_clock_to_local(const struct vs_clock *c, uint64_t ref);
 
 /* a packet as the matcher sees it */

@@ -364,6 +364,75 @@ static int chunk_reserve(struct pchunk *c)
 }
 
 /*
+ * Newlines a block of 64 bytes at a time, one bit each: a line then costs
+ * a count of trailing zeros, not a memchr call.
+ */
+struct nl_scan {
+	const char *buf;
+	size_t len;
+	size_t blk;	/* start of the block the mask is of */
+	uint64_t mask;	/* its newlines not returned yet */
+};
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+static inline uint64_t nl16(const char *p)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)p);
+
+	return (uint64_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+}
+#else
+static inline uint64_t nl16(const char *p)
+{
+	uint64_t m = 0;
+
+	for (unsigned int i = 0; i < 16; i++)
+		m |= (uint64_t)(p[i] == '\n') << i;
+	return m;
+}
+#endif
+
+static inline uint64_t nl_mask(const char *p, size_t n)
+{
+	uint64_t m = 0;
+
+	if (n >= 64)
+		return nl16(p) | nl16(p + 16) << 16 | nl16(p + 32) << 32 |
+		       nl16(p + 48) << 48;
+	for (size_t i = 0; i < n; i++)
+		m |= (uint64_t)(p[i] == '\n') << i;
+	return m;
+}
+
+static void nl_start(struct nl_scan *s, const char *buf, size_t len,
+		     size_t pos)
+{
+	s->buf = buf;
+	s->len = len;
+	s->blk = pos & ~(size_t)63;
+	s->mask = nl_mask(buf + s->blk, len - s->blk) &
+		  (~0ull << (pos - s->blk));
+}
+
+/* the next newline, or NULL */
+static inline const char *nl_next(struct nl_scan *s)
+{
+	size_t i;
+
+	while (!s->mask) {
+		s->blk += 64;
+		if (s->blk >= s->len)
+			return NULL;
+		s->mask = nl_mask(s->buf + s->blk, s->len - s->blk);
+	}
+	i = s->blk + (size_t)__builtin_ctzll(s->mask);
+	s->mask &= s->mask - 1;
+	return s->buf + i;
+}
+
+/*
  * Chunk k holds the lines that start in [k * CHUNK, (k + 1) * CHUNK). It
  * reads one byte before (to see whether a line starts at its first byte)
  * and up to a maximal line after.
@@ -373,6 +442,7 @@ static void parse_chunk(struct par *p, struct pchunk *c)
 	uint64_t base = c->index * CHUNK, lim = base + CHUNK;
 	uint64_t from = base ? base - 1 : 0, map_off;
 	size_t got, pos = 0, map_len;
+	struct nl_scan nls;
 	char *map, *buf;
 
 	memset(&c->st, 0, sizeof(c->st));
@@ -404,11 +474,12 @@ static void parse_chunk(struct par *p, struct pchunk *c)
 		}
 		pos = (size_t)(nl - buf) + 1;
 	}
+	nl_start(&nls, buf, got, pos);
 	while (pos < got && from + pos < lim) {
-		char *line = buf + pos, *nl;
+		char *line = buf + pos;
+		const char *nl = nl_next(&nls);
 		size_t len;
 
-		nl = memchr(line, '\n', got - pos);
 		if (nl) {
 			len = (size_t)(nl - line);
 			pos += len + 1;
@@ -442,7 +513,13 @@ static void *worker(void *arg)
 			break;
 		k = p->next_take++;
 		c = &p->slots[k % p->nslots];
-		while (c->state != CH_FREE && !p->stop)
+		/*
+		 * Not only a free slot: our turn in it. A worker that took
+		 * chunk k + nslots could otherwise claim the slot first,
+		 * while the reader waits for chunk k: all would wait.
+		 */
+		while ((c->state != CH_FREE || k >= p->cur + p->nslots) &&
+		       !p->stop)
 			pthread_cond_wait(&p->cond, &p->lock);
 		if (p->stop)
 			break;

@@ -8,6 +8,7 @@
  * allocation, no sscanf and no read past end.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 #include "source_text.h"
 
@@ -21,15 +22,17 @@ static inline bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* hex digit values + 1, 0 for other bytes */
+static const uint8_t hex_tab[256] = {
+	['0'] = 1,  ['1'] = 2,	['2'] = 3,  ['3'] = 4,	['4'] = 5,  ['5'] = 6,
+	['6'] = 7,  ['7'] = 8,	['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
+	['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 static inline int hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return hex_tab[(unsigned char)c] - 1;
 }
 
 /*
@@ -62,6 +65,18 @@ static inline uint64_t eq_bytes(uint64_t w, uint64_t pat)
 	return ~(((x & BYTES(0x7f)) + BYTES(0x7f)) | x | BYTES(0x7f));
 }
 
+/* the bytes of w that are hex digits: their high bit set */
+static inline uint64_t hex_bytes(uint64_t w)
+{
+	uint64_t lc = w | BYTES(0x20);
+	/* for bytes below 0x80, w + (0x80 - lo) has the high bit set when
+	 * the byte is at least lo, w + (0x7f - hi) when above hi */
+	uint64_t dig = (w + BYTES(0x80 - '0')) & ~(w + BYTES(0x7f - '9'));
+	uint64_t let = (lc + BYTES(0x80 - 'a')) & ~(lc + BYTES(0x7f - 'f'));
+
+	return (dig | let) & ~w & BYTES(0x80);
+}
+
 /* the first @ch in [p, end), or end */
 static inline const char *find_byte(const char *p, const char *end, char ch)
 {
@@ -89,6 +104,9 @@ static inline void skip_spaces(struct cur *c)
 	while (c->p < c->end) {
 		char ch = *c->p;
 
+		/* the usual way out: a printable byte that is no padding */
+		if ((unsigned char)ch > ' ' && (unsigned char)ch != 0xc2)
+			return;
 		if (ch == ' ') {
 			/* the column padding of trace output: a word at a
 			 * time */
@@ -241,6 +259,19 @@ static inline __attribute__((always_inline)) bool lit(struct cur *c,
 
 #define LIT(c, s) lit(c, s, sizeof(s) - 1)
 
+/* a word followed by a space: moves past the word only */
+static inline __attribute__((always_inline)) bool word_sp(struct cur *c,
+							  const char *s,
+							  size_t n)
+{
+	if (!lit(c, s, n))
+		return false;
+	c->p--;
+	return true;
+}
+
+#define WORD_SP(c, s) word_sp(c, s " ", sizeof(s))
+
 /* the token up to the next space (or end) */
 static inline void token(struct cur *c, const char **s, size_t *n)
 {
@@ -269,7 +300,15 @@ static inline void copy_str(char *dst, size_t dstsz, const char *s, size_t n)
 {
 	if (n >= dstsz)
 		n = dstsz - 1;
-	memcpy(dst, s, n);
+	if (n >= 8 && n <= 16) {
+		/* two overlapping words: no call for a comm or a name */
+		uint64_t a = load8(s), b = load8(s + n - 8);
+
+		memcpy(dst, &a, 8);
+		memcpy(dst + n - 8, &b, 8);
+	} else {
+		memcpy(dst, s, n);
+	}
 	dst[n] = '\0';
 }
 
@@ -309,8 +348,30 @@ static bool parse_ts(struct cur *c, uint64_t *ns)
 	return true;
 }
 
+/* a token of known length @n against a literal */
+static inline __attribute__((always_inline)) bool name_is(const char *s,
+							 size_t n,
+							 const char *lit_,
+							 size_t ln)
+{
+	size_t i = 0;
+
+	if (n != ln)
+		return false;
+	for (; i + 8 <= n; i += 8)
+		if (load8(s + i) != load8(lit_ + i))
+			return false;
+	for (; i < n; i++)
+		if (s[i] != lit_[i])
+			return false;
+	return true;
+}
+
+#define NAME_IS(s, n, lit_) name_is(s, n, lit_, sizeof(lit_) - 1)
+
 /* "u32:u32" */
-static bool parse_addr(struct cur *c, uint64_t *cid, uint32_t *port)
+static inline __attribute__((always_inline)) bool
+parse_addr(struct cur *c, uint64_t *cid, uint32_t *port)
 {
 	uint64_t v;
 
@@ -359,9 +420,20 @@ static bool parse_pkt(struct cur *c, struct vs_event *ev)
 	    !parse_dec(c, &v) || v > UINT32_MAX)
 		return false;
 	k->len = (uint32_t)v;
-	if (!LIT(c, " type=") || !parse_sym(c, vs_type_from_name, &k->type) ||
-	    !LIT(c, " op=") || !parse_sym(c, vs_op_from_name, &k->op) ||
-	    !LIT(c, " flags=") || !parse_u64(c, &v) || v > UINT32_MAX)
+	if (!LIT(c, " type="))
+		return false;
+	/* the usual names first, without a token search */
+	if (WORD_SP(c, "STREAM"))
+		k->type = VS_TYPE_STREAM;
+	else if (!parse_sym(c, vs_type_from_name, &k->type))
+		return false;
+	if (!LIT(c, " op="))
+		return false;
+	if (WORD_SP(c, "RW"))
+		k->op = VS_OP_RW;
+	else if (!parse_sym(c, vs_op_from_name, &k->op))
+		return false;
+	if (!LIT(c, " flags=") || !parse_u64(c, &v) || v > UINT32_MAX)
 		return false;
 	k->flags = (uint32_t)v;
 	ev->present |= VS_HAS_HDR;
@@ -385,9 +457,9 @@ static bool parse_pkt(struct cur *c, struct vs_event *ev)
 			ev->present |= VS_HAS_FWD_CNT;
 		} else if (LIT(c, "zcopy=")) {
 			token(c, &s, &n);
-			if (n == 4 && !memcmp(s, "true", 4))
+			if (NAME_IS(s, n, "true"))
 				k->zcopy = 1;
-			else if (n == 5 && !memcmp(s, "false", 5))
+			else if (NAME_IS(s, n, "false"))
 				k->zcopy = 0;
 			else if (n == 1 && (*s == '0' || *s == '1'))
 				k->zcopy = (uint8_t)(*s - '0');
@@ -470,6 +542,24 @@ static bool kv_ptr_null(const struct kv *kv, bool *is_null)
 	}
 	i = (kv->vn > 2 && kv->v[0] == '0' && kv->v[1] == 'x') ? 2 : 0;
 	*is_null = true;
+	if (kv->vn - i >= 8) {
+		/* a word at a time; the last word may overlap the one before */
+		uint64_t any = 0;
+
+		for (;;) {
+			size_t at = i + 8 <= kv->vn ? i : kv->vn - 8;
+			uint64_t w = load8(kv->v + at);
+
+			if (hex_bytes(w) != BYTES(0x80))
+				return false;
+			any |= w ^ BYTES('0');
+			i += 8;
+			if (at + 8 == kv->vn)
+				break;
+		}
+		*is_null = !any;
+		return true;
+	}
 	for (; i < kv->vn; i++) {
 		int d = hexval(kv->v[i]);
 
@@ -504,8 +594,9 @@ static void set_call_site(struct vs_alloc *a, const char *v, size_t n)
  * Its pointer says so; the rest of the line is not read. A failure is
  * parsed in full.
  */
-static int lean_alloc(struct cur *c, struct vs_event *ev, const char *key,
-		      size_t klen, uint8_t source)
+static inline __attribute__((always_inline)) int
+lean_alloc(struct cur *c, struct vs_event *ev, const char *key, size_t klen,
+	   uint8_t source)
 {
 	const char *k = c->p;
 	struct kv kv;
@@ -524,9 +615,7 @@ static int lean_alloc(struct cur *c, struct vs_event *ev, const char *key,
 	kv.k = k;
 	kv.kn = klen - 1;
 	kv.v = k + klen;
-	kv.vn = 0;
-	while (kv.v + kv.vn < c->end && kv.v[kv.vn] != ' ')
-		kv.vn++;
+	kv.vn = (size_t)(find_byte(kv.v, c->end, ' ') - kv.v);
 	if (!kv_ptr_null(&kv, &is_null) || is_null)
 		return -1;
 	ev->alloc.source = source;
@@ -720,27 +809,6 @@ static bool parse_mbox(struct cur *c, struct vs_event *ev)
 	return have_chan && have_msg;
 }
 
-/* an event name of known length @n against a literal of the same length */
-static inline __attribute__((always_inline)) bool name_is(const char *s,
-							 size_t n,
-							 const char *lit_,
-							 size_t ln)
-{
-	size_t i = 0;
-
-	if (n != ln)
-		return false;
-	for (; i + 8 <= n; i += 8)
-		if (load8(s + i) != load8(lit_ + i))
-			return false;
-	for (; i < n; i++)
-		if (s[i] != lit_[i])
-			return false;
-	return true;
-}
-
-#define NAME_IS(s, n, lit_) name_is(s, n, lit_, sizeof(lit_) - 1)
-
 static bool dispatch(const char *name, size_t n, struct cur *c,
 		     struct vs_event *ev, unsigned int flags)
 {
@@ -904,8 +972,9 @@ static bool parse_event(struct cur *c, struct vs_event *ev, unsigned int flags)
 	return dispatch(name, n, c, ev, flags);
 }
 
-/* the "COMM-PID [(TGID)]" part before "[CPU]" */
-static void parse_task(const char *s, const char *e, struct vs_event *ev)
+/* the "COMM-PID [(TGID)]" part before "[CPU]", in a line ending at @lim */
+static void parse_task(const char *s, const char *e, const char *lim,
+		       struct vs_event *ev)
 {
 	const char *dash, *p;
 	uint64_t pid = 0;
@@ -963,12 +1032,25 @@ static void parse_task(const char *s, const char *e, struct vs_event *ev)
 found:
 	if (dash == s || dash == e)
 		goto comm_only;
-	for (p = dash; p < e; p++) {
-		if (!is_digit(*p))
+	if (e - dash <= 8 && lim - dash >= 8) {
+		/* up to eight digits, at once: below INT32_MAX */
+		unsigned int k = (unsigned int)(e - dash);
+		uint64_t d = load8(dash) - BYTES('0');
+		uint64_t bad = (d | (d + BYTES(0x76))) & BYTES(0x80);
+
+		if (k < 8)
+			bad &= (1ull << (8 * k)) - 1;
+		if (bad)
 			goto comm_only;
-		pid = pid * 10 + (uint64_t)(*p - '0');
-		if (pid > INT32_MAX)
-			goto comm_only;
+		pid = swar8(d << (8 * (8 - k)));
+	} else {
+		for (p = dash; p < e; p++) {
+			if (!is_digit(*p))
+				goto comm_only;
+			pid = pid * 10 + (uint64_t)(*p - '0');
+			if (pid > INT32_MAX)
+				goto comm_only;
+		}
 	}
 	ev->pid = (int32_t)pid;
 	ev->present |= VS_HAS_PID;
@@ -985,7 +1067,7 @@ static const char *find_cpu(const char *s, const char *e)
 {
 	const char *p = s;
 
-	while ((p = memchr(p, '[', (size_t)(e - p))) != NULL) {
+	while ((p = find_byte(p, e, '[')) < e) {
 		const char *q = p + 1;
 
 		while (q < e && is_digit(*q))
@@ -996,6 +1078,89 @@ static const char *find_cpu(const char *s, const char *e)
 		p++;
 	}
 	return NULL;
+}
+
+/*
+ * The columns `cat trace` and trace_pipe print: "%16s-%-7d [%03d] ", the
+ * CPU field at a fixed place. Returns its '[' when it is there and is the
+ * one find_cpu() would find (no '[' before it), NULL otherwise. @p is
+ * where the line starts after its padding.
+ */
+static inline const char *cpu_column(const char *line, const char *p,
+				     const char *end)
+{
+	const char *b = line + 25;
+
+	if (end - line < 32 || p > b || b[0] != '[' || !is_digit(b[1]) ||
+	    !is_digit(b[2]) || !is_digit(b[3]) || b[4] != ']' || b[5] != ' ')
+		return NULL;
+	/* no '[' before it (what precedes p is padding): four words */
+	if (has_byte(load8(line), BYTES('[')) |
+	    has_byte(load8(line + 8), BYTES('[')) |
+	    has_byte(load8(line + 16), BYTES('[')) |
+	    has_byte(load8(line + 17), BYTES('[')))
+		return NULL;
+	return b;
+}
+
+/*
+ * In those columns, "COMM-PID" with a pid of up to seven digits padded
+ * with spaces to the '[': the comm is what precedes column 16, whatever
+ * dashes it holds. Fills what parse_task() would; false (and nothing
+ * filled) for anything else. @p is where the line starts after its
+ * padding.
+ */
+static inline bool task_columns(const char *line, const char *p,
+				struct vs_event *ev)
+{
+	uint64_t w = load8(line + 17), d = w - BYTES('0');
+	uint64_t bad = (d | (d + BYTES(0x76))) & BYTES(0x80);
+	unsigned int k = bad ? (unsigned int)__builtin_ctzll(bad) / 8 : 8;
+
+	/* digits, then only spaces up to the '[' at column 25 */
+	if (line[16] != '-' || p >= line + 16 || !k || k == 8 ||
+	    eq_bytes(w, BYTES(' ')) >> (8 * k) != BYTES(0x80) >> (8 * k))
+		return false;
+	ev->pid = (int32_t)swar8(d << (8 * (8 - k)));
+	ev->present |= VS_HAS_PID | VS_HAS_COMM;
+	copy_str(ev->comm, sizeof(ev->comm), p, (size_t)(line + 16 - p));
+	return true;
+}
+
+/*
+ * What follows those columns: "FLAGS SECONDS.MICROS:" with five flag
+ * characters and six digits of microseconds. Parses the timestamp as
+ * parse_ts() would and moves past its colon; false (and nothing moved)
+ * for anything else.
+ */
+static inline bool ts_columns(struct cur *c, uint64_t *ns)
+{
+	const char *p = c->p;
+	uint64_t d, f, bad;
+	unsigned int k;
+
+	/* the caller checked that 33 bytes are left */
+	d = load8(p);
+	if ((unsigned char)p[0] <= ' ' || (unsigned char)p[0] == 0xc2 ||
+	    is_digit(p[0]) || p[5] != ' ' ||
+	    ((eq_bytes(d, BYTES(' ')) | eq_bytes(d, BYTES('\t'))) &
+	     0xffffffff00ull))
+		return false;
+	/* seconds: one to seven digits, then '.' */
+	d = load8(p + 6) - BYTES('0');
+	bad = (d | (d + BYTES(0x76))) & BYTES(0x80);
+	k = bad ? (unsigned int)__builtin_ctzll(bad) / 8 : 8;
+	if (!k || k == 8 || p[6 + k] != '.')
+		return false;
+	/* microseconds: six digits, then ':' */
+	f = load8(p + 7 + k) - BYTES('0');
+	bad = (f | (f + BYTES(0x76))) & BYTES(0x80);
+	if ((bad & 0xffffffffffffull) || p[13 + k] != ':')
+		return false;
+	*ns = swar8(d << (8 * (8 - k))) * 1000000000ull +
+	      swar8(f << 16) * 1000;
+	c->p = p + 14 + k;
+	return true;
 }
 
 static int parse_lost(struct cur *c, uint64_t *lost)
@@ -1037,21 +1202,42 @@ int vs_text_parse_line_flags(const char *line, size_t len,
 	    (c.end - c.p >= 8 && !memcmp(c.p, "version ", 8)))
 		return VS_LINE_IGNORED;
 
-	memset(ev, 0, sizeof(*ev));
+	/* in two parts: gcc turns one memset of the whole event into a
+	 * rep stos, slower to start than the rest of the line's parse */
+	memset(ev, 0, offsetof(struct vs_event, pkt));
+	memset(&ev->pkt, 0, sizeof(*ev) - offsetof(struct vs_event, pkt));
 	ev->cpu = -1;
 	ev->pid = -1;
 
-	/* the CPU field "[NNN] " comes within the first 96 bytes */
-	cpu = find_cpu(c.p, c.end - c.p > 96 ? c.p + 96 : c.end);
+	cpu = cpu_column(line, c.p, c.end);
 	if (cpu) {
-		struct cur cc = { cpu + 1, c.end };
-		uint64_t v = 0;
-
-		parse_task(c.p, cpu, ev);
-		parse_u64(&cc, &v);
-		ev->cpu = v > INT32_MAX ? -1 : (int32_t)v;
+		/* what the search below finds, without the search */
+		if (!task_columns(line, c.p, ev))
+			parse_task(c.p, cpu, c.end, ev);
+		ev->cpu = (cpu[1] - '0') * 100 + (cpu[2] - '0') * 10 +
+			  (cpu[3] - '0');
 		ev->present |= VS_HAS_CPU;
-		c.p = cc.p + 2; /* "] " */
+		c.p = cpu + 6;
+	} else {
+		/* the CPU field "[NNN] " comes within the first 96 bytes */
+		cpu = find_cpu(c.p, c.end - c.p > 96 ? c.p + 96 : c.end);
+		if (cpu) {
+			struct cur cc = { cpu + 1, c.end };
+			uint64_t v = 0;
+
+			parse_task(c.p, cpu, c.end, ev);
+			parse_u64(&cc, &v);
+			ev->cpu = v > INT32_MAX ? -1 : (int32_t)v;
+			ev->present |= VS_HAS_CPU;
+			c.p = cc.p + 2; /* "] " */
+		}
+	}
+	if (cpu) {
+		if (c.end - c.p >= 33 && ts_columns(&c, &ev->ts_ns)) {
+			ev->present |= VS_HAS_TS;
+			skip_spaces(&c);
+			goto event;
+		}
 		skip_spaces(&c);
 		/* latency flags ("d.h1", "dNs2.", "....."): not a digit */
 		if (c.p < c.end && !is_digit(*c.p)) {
@@ -1074,6 +1260,7 @@ int vs_text_parse_line_flags(const char *line, size_t len,
 	} else if (cpu) {
 		return VS_LINE_BAD;
 	}
+event:
 	if (!parse_event(&c, ev, flags))
 		return VS_LINE_BAD;
 	return VS_LINE_EVENT;

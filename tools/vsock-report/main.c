@@ -439,7 +439,8 @@ int main(int argc, char **argv)
 			      strerror(-err));
 			goto out;
 		}
-		if (in[best].has)
+		/* the merge order; one input is in order already */
+		if (in[best].has && n > 1)
 			in[best].ref = vs_engine_ref(e, (unsigned)best,
 						     in[best].ev->ts_ns);
 		if (!(cnt & 0xffff))
