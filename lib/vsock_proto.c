@@ -80,6 +80,8 @@ struct vs_chunk {
 	uint32_t end; /* one past the last byte */
 	uint32_t cap;
 	bool eom; /* a SEQPACKET message ends with this chunk's last byte */
+	vs_fill_fn *fill; /* bytes not made yet: fill makes them (no data) */
+	void *fill_arg;
 	unsigned char data[];
 };
 
@@ -141,7 +143,7 @@ static int bq_append_fill(struct vs_bq *q, uint32_t len, bool eom,
 		}
 		return 0;
 	}
-	if (t && !t->eom && t->cap - t->end >= len) {
+	if (t && !t->eom && !t->fill && t->cap - t->end >= len) {
 		fill(arg, t->data + t->end, len);
 		t->end += len;
 		q->bytes += len;
@@ -160,6 +162,7 @@ static int bq_append_fill(struct vs_bq *q, uint32_t len, bool eom,
 		c->end = k;
 		c->cap = k < CHUNK_MIN ? CHUNK_MIN : k;
 		c->eom = false;
+		c->fill = NULL;
 		if (t)
 			t->next = c;
 		else
@@ -177,6 +180,27 @@ done:
 		t->eom = true;
 		q->msgs++;
 	}
+	return 0;
+}
+
+/* append @len bytes that @fill makes only when they are taken */
+static int bq_append_later(struct vs_bq *q, uint32_t len, vs_fill_fn *fill,
+			   void *arg)
+{
+	struct vs_chunk *c = malloc(sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	memset(c, 0, sizeof(*c));
+	c->end = len;
+	c->fill = fill;
+	c->fill_arg = arg;
+	if (q->tail)
+		q->tail->next = c;
+	else
+		q->head = c;
+	q->tail = c;
+	q->bytes += len;
 	return 0;
 }
 
@@ -200,13 +224,13 @@ static const unsigned char *bq_peek(const struct vs_bq *q, unsigned char *out,
 	uint32_t n = 0, avail, k;
 
 	*eom = false;
-	if (c && (c->end - c->off >= want || (msg && c->eom))) {
+	if (c && !c->fill && (c->end - c->off >= want || (msg && c->eom))) {
 		avail = c->end - c->off;
 		*got = want < avail ? want : avail;
 		*eom = msg && c->eom && *got == avail;
 		return c->data + c->off;
 	}
-	for (; c && n < want; c = c->next) {
+	for (; c && !c->fill && n < want; c = c->next) {
 		avail = c->end - c->off;
 		k = want - n < avail ? want - n : avail;
 		memcpy(out + n, c->data + c->off, k);
@@ -691,6 +715,36 @@ static int emit(struct vs_proto *p, struct vs_sock *s, const struct vs_hdr *h,
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * emit() of an RW packet whose payload @fill makes now: in the wire's
+ * buffer when it has room, else in a FIFO packet (which the wire, if it
+ * cannot take fills, is offered first). Returns as emit() does; on
+ * -ENOMEM nothing was made.
+ */
+static int emit_fill(struct vs_proto *p, struct vs_sock *s,
+		     const struct vs_hdr *h, vs_fill_fn *fill, void *arg)
+{
+	struct vs_qpkt *e;
+
+	if (p->ops.xmit_fill && !p->q_head &&
+	    xmit_fill(p, s, h, fill, arg) == 0)
+		return 1;
+	e = malloc(sizeof(*e) + h->len);
+	if (!e)
+		return -ENOMEM;
+	fill(arg, e->data, h->len);
+	e->next = NULL;
+	e->s = s;
+	e->h = *h;
+	if (!p->ops.xmit_fill && !p->q_head && xmit(p, s, h, e->data) == 0) {
+		free(e);
+		return 1;
+	}
+	*p->q_tail = e;
+	p->q_tail = &e->next;
+	return 0;
+}
+
 static int emit_ctl(struct vs_proto *p, struct vs_sock *s, uint16_t op,
 		    uint32_t flags)
 {
@@ -799,6 +853,7 @@ static void send_credit_update(struct vs_proto *p, struct vs_sock *s)
 static int sock_tx(struct vs_proto *p, struct vs_sock *s)
 {
 	const unsigned char *data;
+	const struct vs_chunk *c;
 	bool seq = s->type == VS_TYPE_SEQPACKET, eom;
 	uint32_t room, n;
 	struct vs_hdr h;
@@ -818,9 +873,17 @@ static int sock_tx(struct vs_proto *p, struct vs_sock *s)
 		}
 		if (room > p->max_payload)
 			room = p->max_payload;
-		data = bq_peek(&s->tx, p->scratch, room, seq, &n, &eom);
-		fill_hdr(p, s, &h, VS_OP_RW, eom ? VS_SEQ_EOM : 0, n);
-		r = emit(p, s, &h, data);
+		c = s->tx.head;
+		if (c->fill) {
+			/* made now, where it goes */
+			n = c->end - c->off < room ? c->end - c->off : room;
+			fill_hdr(p, s, &h, VS_OP_RW, 0, n);
+			r = emit_fill(p, s, &h, c->fill, c->fill_arg);
+		} else {
+			data = bq_peek(&s->tx, p->scratch, room, seq, &n, &eom);
+			fill_hdr(p, s, &h, VS_OP_RW, eom ? VS_SEQ_EOM : 0, n);
+			r = emit(p, s, &h, data);
+		}
 		if (r < 0) {
 			ret = r;
 			break;
@@ -1337,12 +1400,14 @@ static uint32_t write_direct(struct vs_sock *s, uint32_t len, vs_fill_fn *fill,
 	return done;
 }
 
-ssize_t vs_sock_write_fill(struct vs_sock *s, size_t len, vs_fill_fn *fill,
-			   void *arg)
+/* vs_sock_write_fill() and _later(): what waits is made now or later */
+static ssize_t write_fill(struct vs_sock *s, size_t len, vs_fill_fn *fill,
+			  void *arg, bool later)
 {
 	struct vs_proto *p = s->p;
 	ssize_t room = write_room(s, len);
 	uint32_t n, done;
+	int ret;
 
 	if (room <= 0)
 		return room;
@@ -1350,13 +1415,33 @@ ssize_t vs_sock_write_fill(struct vs_sock *s, size_t len, vs_fill_fn *fill,
 	if (!link_empty(&p->owed))
 		pump(p); /* what is owed goes first, as after a queued write */
 	done = write_direct(s, n, fill, arg);
-	if (done < n &&
-	    bq_append_fill(&s->tx, n - done, s->type == VS_TYPE_SEQPACKET,
-			   fill, arg))
-		return done ? (ssize_t)done : -ENOMEM;
+	if (done < n) {
+		if (later)
+			ret = bq_append_later(&s->tx, n - done, fill, arg);
+		else
+			ret = bq_append_fill(&s->tx, n - done,
+					     s->type == VS_TYPE_SEQPACKET, fill,
+					     arg);
+		if (ret)
+			return done ? (ssize_t)done : -ENOMEM;
+	}
 	sock_kick(p, s);
 	pump(p);
 	return n;
+}
+
+ssize_t vs_sock_write_fill(struct vs_sock *s, size_t len, vs_fill_fn *fill,
+			   void *arg)
+{
+	return write_fill(s, len, fill, arg, false);
+}
+
+ssize_t vs_sock_write_later(struct vs_sock *s, size_t len, vs_fill_fn *fill,
+			    void *arg)
+{
+	if (s->type != VS_TYPE_STREAM)
+		return -EINVAL;
+	return write_fill(s, len, fill, arg, true);
 }
 
 ssize_t vs_sock_read(struct vs_sock *s, void *buf, size_t len)

@@ -144,6 +144,17 @@ ssize_t vs_sock_write(struct vs_sock *s, const void *buf, size_t len);
 ssize_t vs_sock_write_fill(struct vs_sock *s, size_t len, vs_fill_fn *fill,
 			   void *arg);
 /*
+ * vs_sock_write_later - vs_sock_write_fill() whose bytes are made only as
+ * they leave, each straight in the wire's buffer (ops->xmit_fill): what
+ * cannot leave at once waits in the send queue as a promise, and @fill is
+ * called for it later, from whatever call sends it (vs_proto_input(),
+ * vs_proto_flush(), a write), in stream order. Bytes that never leave
+ * (reset, release) are never made. @arg must stay valid until the
+ * connection has sent them or ended. STREAM only (-EINVAL).
+ */
+ssize_t vs_sock_write_later(struct vs_sock *s, size_t len, vs_fill_fn *fill,
+			    void *arg);
+/*
  * vs_sock_set_reader - take a STREAM connection's received bytes as they
  * arrive, in place: @fn(@arg, data, n) is handed each RW payload where
  * vs_proto_input() was given it (valid only during the call), and the

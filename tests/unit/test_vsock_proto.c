@@ -1278,11 +1278,13 @@ static void read_pat(void *arg, const void *data, size_t len)
 }
 
 /*
- * B writes @total bytes with vs_sock_write_fill() in writes of any size,
- * the wire refusing now and then; A reads them with vs_sock_read(), or in
- * place (@in_place). Every byte made once, in order, within credit.
+ * B writes @total bytes with vs_sock_write_fill() (or, @later,
+ * vs_sock_write_later()) in writes of any size, the wire refusing now and
+ * then; A reads them with vs_sock_read(), or in place (@in_place). Every
+ * byte made once, in order, within credit.
  */
-static void fill_stream(const struct vs_proto_ops *ops, bool in_place)
+static void fill_stream(const struct vs_proto_ops *ops, bool in_place,
+			bool later)
 {
 	const uint64_t total = 3u << 20;
 	struct stream w = { 0 }, r = { 0 };
@@ -1305,11 +1307,16 @@ static void fill_stream(const struct vs_proto_ops *ops, bool in_place)
 		if (len > total - written)
 			len = (size_t)(total - written);
 		b.eagain = (rng >> 20) % 5 == 0;
-		n = vs_sock_write_fill(sb, len, fill_pat, &w);
+		n = later ? vs_sock_write_later(sb, len, fill_pat, &w)
+			  : vs_sock_write_fill(sb, len, fill_pat, &w);
 		CHECK(n >= 0);
 		if (n > 0)
 			written += (uint64_t)n;
-		CHECK_EQ_U(w.made, written); /* made exactly what it took */
+		/* made exactly what it took, or (later) what has left */
+		if (later)
+			CHECK_EQ_U(w.made, written - info(sb).tx_queued);
+		else
+			CHECK_EQ_U(w.made, written);
 		if ((rng >> 40) % 3 == 0)
 			b.eagain = false;
 		pump(&a, &b);
@@ -1348,14 +1355,45 @@ out:
 
 static void t_write_fill(void)
 {
-	fill_stream(&t_ops_fill, false);
-	fill_stream(&t_ops, false); /* no xmit_fill: through the queue */
+	fill_stream(&t_ops_fill, false, false);
+	fill_stream(&t_ops, false, false); /* no xmit_fill: the queue's */
+}
+
+static void t_write_later(void)
+{
+	struct side a, b;
+	struct vs_sock *sa, *sb;
+	struct stream w = { 0 };
+
+	fill_stream(&t_ops_fill, false, true);
+	fill_stream(&t_ops, false, true);
+	fill_stream(&t_ops_fill, true, true);
+	/* not for SEQPACKET; what never leaves is never made */
+	if (!sides_init_ops(&a, &b, NULL, NULL, &t_ops_fill) ||
+	    !establish(&a, &b, VS_TYPE_SEQPACKET, &sa, &sb))
+		goto out;
+	CHECK_EQ_U(vs_sock_write_later(sb, 10, fill_pat, &w), -EINVAL);
+	CHECK_EQ_U(vs_proto_listen(a.p, PORT + 1, VS_TYPE_STREAM), 0);
+	sb = vs_proto_connect(b.p, 0, CID_A, PORT + 1, VS_TYPE_STREAM);
+	CHECK(sb != NULL);
+	if (!sb)
+		goto out;
+	pump(&a, &b);
+	CHECK_EQ_U(vs_sock_write_later(sb, 200000, fill_pat, &w), 200000);
+	CHECK_EQ_U(vs_sock_write_later(sb, 200000, fill_pat, &w), 200000);
+	CHECK_EQ_U(w.made, 256 << 10); /* the credit's worth */
+	CHECK_EQ_U(info(sb).tx_queued, 400000 - (256 << 10));
+	vs_sock_release(sb);
+	drop_wire(&b);
+	CHECK_EQ_U(w.made, 256 << 10);
+out:
+	sides_fini(&a, &b);
 }
 
 static void t_reader(void)
 {
-	fill_stream(&t_ops_fill, true);
-	fill_stream(&t_ops, true);
+	fill_stream(&t_ops_fill, true, false);
+	fill_stream(&t_ops, true, false);
 }
 
 /* bytes queued before the reader come first; the reader may release */
@@ -1415,5 +1453,6 @@ VS_TEST_MAIN({ "vsock_hdr_roundtrip", t_hdr_roundtrip },
 	     { "vsock_malformed", t_malformed },
 	     { "vsock_eagain_order", t_eagain }, { "vsock_many_conns", t_many },
 	     { "vsock_random_input", t_random_input },
-	     { "vsock_write_fill", t_write_fill }, { "vsock_reader", t_reader },
+	     { "vsock_write_fill", t_write_fill },
+	     { "vsock_write_later", t_write_later }, { "vsock_reader", t_reader },
 	     { "vsock_reader_queued", t_reader_queued })
