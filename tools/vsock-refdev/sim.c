@@ -100,13 +100,17 @@ struct shared {
 
 enum role { R_NONE, R_WRITER, R_READER, R_RR_CLIENT, R_RR_SERVER, R_MANY_TX };
 
+struct side;
+
 struct app {
+	struct side *side;
 	int idx;
 	enum role role;
 	uint16_t type;
 	struct vs_sock *s;
 	bool connected, closed, finished;
 	uint64_t wpos;	    /* bytes written */
+	uint64_t wmade;	    /* bytes made by fill_pattern(), <= wpos */
 	uint64_t rpos;	    /* bytes read */
 	uint64_t next_at;   /* rel ns */
 	uint32_t rr_got;    /* response bytes received */
@@ -393,8 +397,17 @@ static void drv_kick(struct side *s, int q)
 	vs_doorbell_ring(&s->kick[q]);
 }
 
-static int drv_xmit(struct side *s, const struct vs_hdr *h,
-		    const void *payload)
+/*
+ * Payloads are made where they go (vs_fill_fn): by the writer straight
+ * into a descriptor's buffer, or copied from the engine's buffer.
+ */
+static void fill_copy(void *arg, void *dst, size_t len)
+{
+	memcpy(dst, arg, len);
+}
+
+static int drv_xmit(struct side *s, const struct vs_hdr *h, vs_fill_fn *fill,
+		    void *fill_arg)
 {
 	struct vs_tuple t = { h->src_cid, h->dst_cid, h->src_port,
 			      h->dst_port };
@@ -416,7 +429,7 @@ static int drv_xmit(struct side *s, const struct vs_hdr *h,
 	slot = s->mem + s->tx_off + (size_t)idx * TX_SLOT;
 	vs_hdr_encode(h, slot);
 	if (h->len)
-		memcpy(slot + VS_HDR_SIZE, payload, h->len);
+		fill(fill_arg, slot + VS_HDR_SIZE, h->len);
 	emit_alloc(s, "virtio_transport_alloc_skb+0x4a/0x1d0",
 		   VS_HDR_SIZE + h->len, false);
 	/* header and payload in one descriptor (Linux >= 6.2) or two */
@@ -596,13 +609,21 @@ static void dev_send_pending(struct side *s)
 				continue;
 			k = segs[i].len < need - done ? segs[i].len
 						      : need - done;
-			for (uint32_t j = 0; j < k; j++) {
-				uint32_t off = done + j;
+			for (uint32_t j = 0; j < k;) {
+				uint32_t off = done + j, m;
+				uint8_t *to = (uint8_t *)segs[i].host + j;
 
-				((uint8_t *)segs[i].host)[j] =
-					off < VS_HDR_SIZE
-						? wire[off]
-						: p->payload[off - VS_HDR_SIZE];
+				if (off < VS_HDR_SIZE) {
+					m = VS_HDR_SIZE - off < k - j
+						    ? VS_HDR_SIZE - off
+						    : k - j;
+					memcpy(to, wire + off, m);
+				} else {
+					m = k - j;
+					memcpy(to, p->payload + off - VS_HDR_SIZE,
+					       m);
+				}
+				j += m;
 			}
 			done += k;
 		}
@@ -618,8 +639,8 @@ static void dev_send_pending(struct side *s)
 		dev_call(s, Q_RX);
 }
 
-static int dev_xmit(struct side *s, const struct vs_hdr *h,
-		    const void *payload)
+static int dev_xmit(struct side *s, const struct vs_hdr *h, vs_fill_fn *fill,
+		    void *fill_arg)
 {
 	struct vs_tuple t = { h->src_cid, h->dst_cid, h->src_port,
 			      h->dst_port };
@@ -642,7 +663,7 @@ static int dev_xmit(struct side *s, const struct vs_hdr *h,
 	}
 	p->h = *h;
 	if (h->len)
-		memcpy(p->payload, payload, h->len);
+		fill(fill_arg, p->payload, h->len);
 	emit_alloc(s, "virtio_transport_alloc_skb+0x4a/0x1d0",
 		   VS_HDR_SIZE + h->len, false);
 	emit_pkt(s, true, h);
@@ -687,13 +708,30 @@ static void dev_tx(struct side *s)
 		while ((n = vs_vring_dev_pop(&s->vq[Q_TX], &s->gm, &head,
 					     segs)) > 0) {
 			static uint8_t buf[VS_HDR_SIZE + VS_MAX_PKT_PAYLOAD];
+			const uint8_t *hdr = buf, *pl = buf + VS_HDR_SIZE;
 			uint32_t got = 0;
 			struct vs_hdr h;
-			bool ok = true;
+			bool ok = true, whole = true;
 
 			any = true;
-			/* header and payload, in one segment or several */
-			for (int i = 0; i < n; i++) {
+			/* header and payload, in one segment or several: read
+			 * in place when the payload is one piece (Linux puts
+			 * it in one segment, or two with the header apart) */
+			if (n == 1 && !segs[0].write &&
+			    segs[0].len <= sizeof(buf)) {
+				hdr = segs[0].host;
+				pl = hdr + VS_HDR_SIZE;
+				got = segs[0].len;
+			} else if (n == 2 && !segs[0].write && !segs[1].write &&
+				   segs[0].len == VS_HDR_SIZE &&
+				   segs[1].len <= sizeof(buf) - VS_HDR_SIZE) {
+				hdr = segs[0].host;
+				pl = segs[1].host;
+				got = VS_HDR_SIZE + segs[1].len;
+			} else {
+				whole = false;
+			}
+			for (int i = 0; !whole && i < n; i++) {
 				if (segs[i].write ||
 				    segs[i].len > sizeof(buf) - got) {
 					ok = false;
@@ -706,7 +744,7 @@ static void dev_tx(struct side *s)
 				struct vs_tuple t;
 				int f;
 
-				vs_hdr_decode(buf, &h);
+				vs_hdr_decode(hdr, &h);
 				t = (struct vs_tuple){ h.src_cid, h.dst_cid,
 						       h.src_port, h.dst_port };
 				if (h.len > got - VS_HDR_SIZE) {
@@ -737,8 +775,7 @@ static void dev_tx(struct side *s)
 							.dropped = 1;
 				} else {
 					emit_pkt(s, false, &h);
-					if (vs_proto_input(s->proto, &h,
-							   buf + VS_HDR_SIZE))
+					if (vs_proto_input(s->proto, &h, pl))
 						s->sh->malformed[1]++;
 				}
 			} else {
@@ -761,12 +798,21 @@ static void dev_tx(struct side *s)
 
 /* ---- the protocol engine's hooks ---- */
 
-static int xmit(void *ctx, const struct vs_hdr *h, const void *payload)
+static int xmit_fill(void *ctx, const struct vs_hdr *h, vs_fill_fn *fill,
+		     void *fill_arg)
 {
 	struct side *s = ctx;
 
-	return s->dev ? dev_xmit(s, h, payload) : drv_xmit(s, h, payload);
+	return s->dev ? dev_xmit(s, h, fill, fill_arg)
+		      : drv_xmit(s, h, fill, fill_arg);
 }
+
+static int xmit(void *ctx, const struct vs_hdr *h, const void *payload)
+{
+	return xmit_fill(ctx, h, fill_copy, (void *)payload);
+}
+
+static vs_reader_fn check_pattern;
 
 static struct app *app_of(struct side *s, struct vs_sock *sk)
 {
@@ -791,11 +837,12 @@ static void sock_event(void *ctx, struct vs_sock *sk, enum vs_sock_event ev)
 		return;
 	switch (ev) {
 	case VS_SOCK_EV_ACCEPTED:
+	case VS_SOCK_EV_CONNECTED:
 		a->s = sk;
 		a->connected = true;
-		break;
-	case VS_SOCK_EV_CONNECTED:
-		a->connected = true;
+		/* a bulk reader checks the bytes where they arrive */
+		if (a->role == R_READER && !s->o->copy)
+			vs_sock_set_reader(sk, check_pattern, a);
 		break;
 	case VS_SOCK_EV_CLOSED:
 	case VS_SOCK_EV_RESET:
@@ -841,6 +888,7 @@ static const struct vs_proto_ops proto_ops = {
 	.xmit = xmit,
 	.event = sock_event,
 	.may_update_credit = may_update_credit,
+	.xmit_fill = xmit_fill,
 };
 
 /* ---- workloads ---- */
@@ -953,6 +1001,15 @@ static void note_starve(struct side *s, struct app *a, uint64_t now)
 	}
 }
 
+/* a writer's bytes, made where the engine says (vs_fill_fn) */
+static void fill_pattern(void *arg, void *dst, size_t len)
+{
+	struct app *a = arg;
+
+	pat_fill(a->side, a->idx, a->side->dev, a->wmade, dst, len);
+	a->wmade += len;
+}
+
 static void write_pattern(struct side *s, struct app *a, size_t len)
 {
 	static uint8_t buf[65536];
@@ -960,8 +1017,14 @@ static void write_pattern(struct side *s, struct app *a, size_t len)
 
 	if (len > sizeof(buf))
 		len = sizeof(buf);
-	pat_fill(s, a->idx, s->dev, a->wpos, buf, len);
-	n = vs_sock_write(a->s, buf, len);
+	if (s->o->copy) {
+		pat_fill(s, a->idx, s->dev, a->wpos, buf, len);
+		n = vs_sock_write(a->s, buf, len);
+	} else {
+		/* bytes that wait are made when they leave: wmade runs
+		 * behind wpos */
+		n = vs_sock_write_later(a->s, len, fill_pattern, a);
+	}
 	if (n > 0) {
 		a->wpos += (uint64_t)n;
 		__atomic_fetch_add(&s->sh->flows[a->idx].sent, (uint64_t)n,
@@ -969,21 +1032,27 @@ static void write_pattern(struct side *s, struct app *a, size_t len)
 	}
 }
 
-static void read_check(struct side *s, struct app *a)
+/* received bytes, checked against what the peer wrote (vs_reader_fn) */
+static void check_pattern(void *arg, const void *data, size_t len)
+{
+	struct app *a = arg;
+	struct side *s = a->side;
+	struct flow_res *fr = &s->sh->flows[a->idx];
+	uint64_t bad = pat_check(s, a->idx, !s->dev, a->rpos, data, len);
+
+	if (bad)
+		__atomic_fetch_add(&fr->bad, bad, __ATOMIC_RELAXED);
+	a->rpos += len;
+	__atomic_fetch_add(&fr->recvd, len, __ATOMIC_RELAXED);
+}
+
+static void read_check(struct app *a)
 {
 	uint8_t buf[16384];
 	ssize_t n;
 
-	while ((n = vs_sock_read(a->s, buf, sizeof(buf))) > 0) {
-		struct flow_res *fr = &s->sh->flows[a->idx];
-		uint64_t bad = pat_check(s, a->idx, !s->dev, a->rpos, buf,
-					 (size_t)n);
-
-		if (bad)
-			__atomic_fetch_add(&fr->bad, bad, __ATOMIC_RELAXED);
-		a->rpos += (uint64_t)n;
-		__atomic_fetch_add(&fr->recvd, (uint64_t)n, __ATOMIC_RELAXED);
-	}
+	while ((n = vs_sock_read(a->s, buf, sizeof(buf))) > 0)
+		check_pattern(a, buf, (size_t)n);
 }
 
 static void app_step(struct side *s, struct app *a, uint64_t now, bool ending)
@@ -1013,10 +1082,10 @@ static void app_step(struct side *s, struct app *a, uint64_t now, bool ending)
 			write_pattern(s, a, 16 + (size_t)(rnd(s) * 112));
 			a->next_at = now + 500000 + (uint64_t)(rnd(s) * 1000000);
 		}
-		read_check(s, a);
+		read_check(a);
 		break;
 	case R_READER:
-		read_check(s, a);
+		read_check(a);
 		break;
 	case R_RR_CLIENT:
 		if (!a->rr_waiting && !ending) {
@@ -1075,6 +1144,7 @@ static void apps_setup(struct side *s)
 		struct app *a = &s->apps[i];
 		enum role r = role_of(s->o, (int)i, s->dev);
 
+		a->side = s;
 		a->idx = (int)i;
 		a->role = r;
 		a->type = (r == R_RR_CLIENT || r == R_RR_SERVER)
