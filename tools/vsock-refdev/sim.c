@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,8 @@
 #define NQ 3
 #define TX_SLOT (VS_HDR_SIZE + VS_MAX_PKT_PAYLOAD)
 #define WATCHDOG_NS 500000000ull /* queues polled even without a doorbell */
+#define POLL_NS 50000ull	 /* busy-poll this long after the last packet */
+#define BELL_NS 20000ull	 /* ... looking at doorbells this often */
 #define MAX_REC 4096
 #define MAX_STARVE 8192
 #define DRAIN_NS 1500000000ull
@@ -148,6 +151,9 @@ struct side {
 	/* device: packets waiting for a receive buffer */
 	struct pending_pkt *sq_head, *sq_tail;
 	uint64_t last_watchdog;
+	uint64_t last_work;	/* rel ns: the peer's packets last taken */
+	uint64_t last_bell;	/* rel ns: doorbells last looked at */
+	bool polling;		/* looking at the rings, notifications off */
 	uint64_t events;
 	int err;
 };
@@ -496,7 +502,12 @@ static void drv_refill(struct side *s)
 		drv_kick(s, Q_RX);
 }
 
-static void drv_rx(struct side *s)
+/*
+ * Take what b delivered. @polling: a looks at the ring anyway for a while
+ * (poll_queues), so calls stay off; else ask for a call and look once
+ * more (what came meanwhile would not call).
+ */
+static void drv_rx(struct side *s, bool polling)
 {
 	bool any = false;
 
@@ -527,10 +538,13 @@ static void drv_rx(struct side *s)
 			}
 			s->rx_free[s->nrx_free++] = idx;
 		}
-	} while (!vs_vring_drv_enable_cb(&s->vq[Q_RX]));
-	if (any)
-		recover(s, VS_FAULT_DROP_IRQ, a_clock(rel_now(s)));
-	drv_refill(s);
+	} while (!polling && !vs_vring_drv_enable_cb(&s->vq[Q_RX]));
+	if (any) {
+		s->last_work = rel_now(s);
+		recover(s, VS_FAULT_DROP_IRQ, a_clock(s->last_work));
+	}
+	if (any || !polling)
+		drv_refill(s);
 }
 
 /* ---- the device (b) ---- */
@@ -696,7 +710,8 @@ static int dev_xmit(struct side *s, const struct vs_hdr *h, vs_fill_fn *fill,
 	return 0;
 }
 
-static void dev_tx(struct side *s)
+/* take what a sent; @polling as for drv_rx(), with kicks */
+static void dev_tx(struct side *s, bool polling)
 {
 	bool pushed = false, any = false;
 
@@ -788,10 +803,14 @@ static void dev_tx(struct side *s)
 			broken(s, Q_TX);
 			return;
 		}
+		if (polling)
+			break;
 		vs_vring_dev_enable_notify(&s->vq[Q_TX]);
 	} while (vs_vring_dev_pending(&s->vq[Q_TX]) > 0);
-	if (any)
-		recover(s, VS_FAULT_DROP_KICK, a_clock(rel_now(s)));
+	if (any) {
+		s->last_work = rel_now(s);
+		recover(s, VS_FAULT_DROP_KICK, a_clock(s->last_work));
+	}
 	if (pushed)
 		dev_call(s, Q_TX);
 }
@@ -1165,32 +1184,67 @@ static void apps_setup(struct side *s)
 
 /* ---- the loop ---- */
 
+/* the queue this side takes the peer's packets from: notifications off */
+static void notify_off(struct side *s)
+{
+	if (s->dev)
+		vs_vring_dev_disable_notify(&s->vq[Q_TX]);
+	else
+		vs_vring_drv_disable_cb(&s->vq[Q_RX]);
+}
+
+/*
+ * Doorbells, then the rings. While the peer's packets keep coming (within
+ * POLL_NS of the last), a side looks at its ring on every turn, as vhost
+ * and NAPI busy-poll, with the peer's doorbells off (EVENT_IDX: the index
+ * it would ring at is left behind) and its own doorbells looked at every
+ * BELL_NS only. Idle, it turns them back on, looks once more, and from
+ * then on takes a ring only when its doorbell rings (or the watchdog
+ * fires): a lost doorbell leaves it waiting, as it would a driver.
+ */
 static void poll_queues(struct side *s, uint64_t now, bool force, bool busy)
 {
 	struct vs_doorbell *bells[NQ];
-	int64_t m;
+	bool was = s->polling;
+	int64_t m = 0;
 
-	for (int q = 0; q < NQ; q++)
-		bells[q] = s->dev ? &s->kick[q] : &s->call[q];
-	/* while work flows, look and go on; idle, sleep until a doorbell */
-	m = vs_doorbell_wait(bells, NQ, busy ? 0 : 1);
-	if (m < 0)
-		m = 0;
-	for (int q = 0; q < NQ; q++)
-		if ((m & (1 << q)) && vs_doorbell_take(bells[q]))
-			emit_irq(s, q);
+	s->polling = now - s->last_work < POLL_NS;
+	if (s->polling && !was)
+		notify_off(s);
+	if (!s->polling && was) {
+		/* notifications on, and whatever came meanwhile */
+		if (s->dev)
+			dev_tx(s, false);
+		else
+			drv_rx(s, false);
+	}
+	if (!s->polling || now - s->last_bell >= BELL_NS) {
+		for (int q = 0; q < NQ; q++)
+			bells[q] = s->dev ? &s->kick[q] : &s->call[q];
+		/* while work flows, look and go on; idle, sleep until a
+		 * doorbell */
+		m = vs_doorbell_wait(bells, NQ, busy || s->polling ? 0 : 1);
+		if (m < 0)
+			m = 0;
+		for (int q = 0; q < NQ; q++)
+			if ((m & (1 << q)) && vs_doorbell_take(bells[q]))
+				emit_irq(s, q);
+		s->last_bell = now;
+		if (s->polling)
+			notify_off(s); /* the index it left behind, renewed */
+	}
 	if (now - s->last_watchdog >= WATCHDOG_NS) {
 		s->last_watchdog = now;
 		force = true;
 	}
 	if (s->dev) {
-		if (force || (m & (1 << Q_TX)))
-			dev_tx(s);
-		if (force || (m & (1 << Q_RX)))
+		if (s->polling || force || (m & (1 << Q_TX)))
+			dev_tx(s, s->polling);
+		if (s->polling || force || (m & (1 << Q_RX)))
 			dev_send_pending(s);
 	} else {
-		if (force || (m & (1 << Q_RX)))
-			drv_rx(s);
+		if (s->polling || force || (m & (1 << Q_RX)))
+			drv_rx(s, s->polling);
 		drv_reclaim_tx(s);
 	}
 }
@@ -1217,7 +1271,7 @@ static int side_main(struct side *s)
 	bool closing = false;
 	uint64_t close_at = 0;
 
-	uint64_t last = rel_now(s), seen = 0;
+	uint64_t last = rel_now(s), seen = 0, turn;
 
 	apps_setup(s);
 	if (!s->dev)
@@ -1236,6 +1290,7 @@ static int side_main(struct side *s)
 		last = now;
 		if (__atomic_load_n(&s->sh->stop, __ATOMIC_SEQ_CST))
 			break;
+		turn = s->events;
 		poll_queues(s, now, false, s->events != seen);
 		seen = s->events;
 		for (unsigned int i = 0; i < s->napps; i++)
@@ -1248,6 +1303,10 @@ static int side_main(struct side *s)
 		vs_proto_flush(s->proto);
 		if (s->err)
 			break;
+		/* a turn of busy-polling that found nothing: let the peer
+		 * (or anything else) have this CPU if it is waiting for one */
+		if (s->polling && s->events == turn)
+			sched_yield();
 		if (s->dev)
 			continue;
 		/* a ends the run: writers stop, data drains, then close */
