@@ -285,8 +285,10 @@ static char *fast_args(const struct vs_event *ev, const char **namep, char *p)
 		p = put_lit(p, " vq=");
 		p = put_str(p, ev->vq.vq, sizeof(ev->vq.vq));
 		if (ev->present & VS_HAS_IDX) {
-			p = ev->kind == VS_EV_VQ_KICK ? put_lit(p, " avail_idx=")
-						      : put_lit(p, " used_idx=");
+			if (ev->kind == VS_EV_VQ_KICK)
+				p = put_lit(p, " avail_idx=");
+			else
+				p = put_lit(p, " used_idx=");
 			p = put_u64(p, ev->vq.idx);
 		}
 		if (ev->present & VS_HAS_NUM) {

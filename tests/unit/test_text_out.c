@@ -236,11 +236,16 @@ static void t_fast_same_as_printf(void)
 		ev.pid = (int)any();
 		any_str(ev.comm, sizeof(ev.comm));
 		ev.pkt = (struct vs_pkt){
-			.src_cid = any(), .dst_cid = any(),
-			.src_port = (uint32_t)any(), .dst_port = (uint32_t)any(),
-			.len = (uint32_t)any(), .type = (uint16_t)(next() % 4),
-			.op = (uint16_t)(next() % 9), .flags = (uint32_t)any(),
-			.buf_alloc = (uint32_t)any(), .fwd_cnt = (uint32_t)any(),
+			.src_cid = any(),
+			.dst_cid = any(),
+			.src_port = (uint32_t)any(),
+			.dst_port = (uint32_t)any(),
+			.len = (uint32_t)any(),
+			.type = (uint16_t)(next() % 4),
+			.op = (uint16_t)(next() % 9),
+			.flags = (uint32_t)any(),
+			.buf_alloc = (uint32_t)any(),
+			.fwd_cnt = (uint32_t)any(),
 			.zcopy = next() & 1,
 		};
 		if (ev.kind == VS_EV_IRQ) {

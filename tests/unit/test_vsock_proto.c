@@ -1454,5 +1454,6 @@ VS_TEST_MAIN({ "vsock_hdr_roundtrip", t_hdr_roundtrip },
 	     { "vsock_eagain_order", t_eagain }, { "vsock_many_conns", t_many },
 	     { "vsock_random_input", t_random_input },
 	     { "vsock_write_fill", t_write_fill },
-	     { "vsock_write_later", t_write_later }, { "vsock_reader", t_reader },
+	     { "vsock_write_later", t_write_later },
+	     { "vsock_reader", t_reader },
 	     { "vsock_reader_queued", t_reader_queued })

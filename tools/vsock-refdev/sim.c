@@ -153,7 +153,7 @@ struct side {
 	uint64_t last_watchdog;
 	uint64_t last_work;	/* rel ns: the peer's packets last taken */
 	uint64_t last_bell;	/* rel ns: doorbells last looked at */
-	bool polling;		/* looking at the rings, notifications off */
+	bool polling;		/* looking at the rings, doorbells off */
 	uint64_t events;
 	int err;
 };
@@ -644,7 +644,8 @@ static void dev_send_pending(struct side *s)
 					memcpy(to, wire + off, m);
 				} else {
 					m = k - j;
-					memcpy(to, p->payload + off - VS_HDR_SIZE,
+					memcpy(to,
+					       p->payload + off - VS_HDR_SIZE,
 					       m);
 				}
 				j += m;
