@@ -442,7 +442,15 @@ static void *worker(void *arg)
 			break;
 		k = p->next_take++;
 		c = &p->slots[k % p->nslots];
-		while (c->state != CH_FREE && !p->stop)
+		/*
+		 * The slot is k's only once the reader is past chunk
+		 * k - nslots. Free alone is not enough: a worker that took
+		 * k - nslots and was slow to wake could find it taken by
+		 * one that ran ahead to k, and the reader, waiting for
+		 * k - nslots, and both workers would wait for ever.
+		 */
+		while ((c->state != CH_FREE || k >= p->cur + p->nslots) &&
+		       !p->stop)
 			pthread_cond_wait(&p->cond, &p->lock);
 		if (p->stop)
 			break;
