@@ -2,6 +2,7 @@
 /* Events → tracefs text lines. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include "text_out.h"
 
 int vs_text_header(char *buf, size_t size, unsigned int ncpus)
@@ -135,12 +136,220 @@ int vs_text_event(const struct vs_event *ev, const char **namep, char *args,
 	return 0;
 }
 
+/*
+ * The same text without printf, for the kinds a transport writes per
+ * packet: vs_text_format() spends most of a sim's tracing time in printf.
+ * Each put_* appends to @p and returns the new end; vs_text_event() stays
+ * the reference (the unit tests compare the two).
+ */
+static char *put_mem(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+#define put_lit(p, lit) put_mem(p, lit, sizeof(lit) - 1)
+
+/* a NUL-terminated string of at most @max bytes */
+static char *put_str(char *p, const char *s, size_t max)
+{
+	return put_mem(p, s, strnlen(s, max));
+}
+
+/* one of this library's own names */
+static char *put_name(char *p, const char *s)
+{
+	return put_mem(p, s, strlen(s));
+}
+
+/* @v in decimal, right-aligned in @width, padded with @pad */
+static char *put_u64w(char *p, uint64_t v, unsigned int width, char pad)
+{
+	char t[20];
+	unsigned int n = 0;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (width > n) {
+		*p++ = pad;
+		width--;
+	}
+	while (n)
+		*p++ = t[--n];
+	return p;
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+	return put_u64w(p, v, 0, ' ');
+}
+
+static char *put_int(char *p, int v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return put_u64(p, (uint64_t)0 - (uint64_t)(int64_t)v);
+	}
+	return put_u64(p, (uint64_t)v);
+}
+
+static char *put_hex(char *p, uint64_t v)
+{
+	char t[16];
+	unsigned int n = 0;
+
+	do {
+		t[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	while (n)
+		*p++ = t[--n];
+	return p;
+}
+
+static char *put_sym(char *p, const char *name, unsigned int v)
+{
+	if (name)
+		return put_name(p, name);
+	p = put_lit(p, "0x");
+	return put_hex(p, v);
+}
+
+/* the args of the per-packet kinds (at most 200 bytes); NULL for others */
+static char *fast_args(const struct vs_event *ev, const char **namep, char *p)
+{
+	const struct vs_pkt *k = &ev->pkt;
+
+	switch (ev->kind) {
+	case VS_EV_PKT_TX:
+	case VS_EV_PKT_RX:
+		*namep = ev->kind == VS_EV_PKT_TX ? "virtio_transport_alloc_pkt"
+						  : "virtio_transport_recv_pkt";
+		p = put_u64(p, k->src_cid);
+		*p++ = ':';
+		p = put_u64(p, k->src_port);
+		p = put_lit(p, " -> ");
+		p = put_u64(p, k->dst_cid);
+		*p++ = ':';
+		p = put_u64(p, k->dst_port);
+		p = put_lit(p, " len=");
+		p = put_u64(p, k->len);
+		p = put_lit(p, " type=");
+		p = put_sym(p, vs_type_name(k->type), k->type);
+		p = put_lit(p, " op=");
+		p = put_sym(p, vs_op_name(k->op), k->op);
+		p = put_lit(p, " flags=0x");
+		p = put_hex(p, k->flags);
+		if (ev->present & VS_HAS_ZCOPY)
+			p = k->zcopy ? put_lit(p, " zcopy=true")
+				     : put_lit(p, " zcopy=false");
+		if ((ev->present & VS_HAS_BUF_ALLOC) &&
+		    (ev->present & VS_HAS_FWD_CNT)) {
+			p = put_lit(p, " buf_alloc=");
+			p = put_u64(p, k->buf_alloc);
+			p = put_lit(p, " fwd_cnt=");
+			p = put_u64(p, k->fwd_cnt);
+		}
+		return p;
+	case VS_EV_IRQ:
+		*namep = "irq_handler_entry";
+		p = put_lit(p, "irq=");
+		p = put_int(p, ev->irq.irq);
+		p = put_lit(p, " name=");
+		return put_str(p, ev->irq.name, sizeof(ev->irq.name));
+	case VS_EV_ALLOC:
+		if (ev->alloc.source == VS_ALLOC_PAGE)
+			return NULL;
+		*namep = "kmalloc";
+		p = put_lit(p, "call_site=");
+		if (ev->alloc.call_site[0])
+			p = put_str(p, ev->alloc.call_site,
+				    sizeof(ev->alloc.call_site));
+		else
+			p = put_lit(p, "0xffffffff81000000");
+		p = ev->alloc.failed ? put_lit(p, " ptr=0000000000000000")
+				     : put_lit(p, " ptr=00000000deadbeef");
+		p = put_lit(p, " bytes_req=");
+		p = put_u64(p, ev->alloc.bytes_req);
+		p = put_lit(p, " bytes_alloc=");
+		p = put_u64(p, ev->alloc.bytes_alloc);
+		return put_lit(p, " gfp_flags=GFP_KERNEL");
+	case VS_EV_VQ_KICK:
+	case VS_EV_VQ_CALL:
+		*namep = ev->kind == VS_EV_VQ_KICK ? "vsockscope:vq_kick"
+						   : "vsockscope:vq_call";
+		p = put_lit(p, "dev=");
+		p = put_str(p, ev->vq.dev, sizeof(ev->vq.dev));
+		p = put_lit(p, " vq=");
+		p = put_str(p, ev->vq.vq, sizeof(ev->vq.vq));
+		if (ev->present & VS_HAS_IDX) {
+			if (ev->kind == VS_EV_VQ_KICK)
+				p = put_lit(p, " avail_idx=");
+			else
+				p = put_lit(p, " used_idx=");
+			p = put_u64(p, ev->vq.idx);
+		}
+		if (ev->present & VS_HAS_NUM) {
+			p = put_lit(p, " num=");
+			p = put_u64(p, ev->vq.num);
+		}
+		return p;
+	default:
+		return NULL;
+	}
+}
+
+/* the whole line of a per-packet kind into @buf (512 bytes); or -1 */
+static int fast_format(const struct vs_event *ev, char *buf)
+{
+	const char *name, *comm = "<...>";
+	char args[256], *end, *pid, *p = buf;
+	size_t n;
+
+	end = fast_args(ev, &name, args);
+	if (!end)
+		return -1;
+	if (ev->present & VS_HAS_COMM)
+		comm = ev->comm;
+	n = strnlen(comm, sizeof(ev->comm));
+	for (; n < 16; n++)
+		*p++ = ' ';
+	p = put_str(p, comm, sizeof(ev->comm));
+	*p++ = '-';
+	pid = p;
+	p = put_u64(p, ev->pid < 0 ? 0 : (uint64_t)ev->pid);
+	while (p - pid < 7)
+		*p++ = ' ';
+	p = put_lit(p, " [");
+	p = put_u64w(p, ev->cpu < 0 ? 0 : (uint64_t)ev->cpu, 3, '0');
+	p = put_lit(p, "] ..... ");
+	p = put_u64w(p, ev->ts_ns / UINT64_C(1000000000), 5, ' ');
+	*p++ = '.';
+	p = put_u64w(p, (ev->ts_ns % UINT64_C(1000000000)) / 1000, 6, '0');
+	p = put_lit(p, ": ");
+	p = put_name(p, name);
+	p = put_lit(p, ": ");
+	p = put_mem(p, args, (size_t)(end - args));
+	*p++ = '\n';
+	return (int)(p - buf);
+}
+
 int vs_text_format(const struct vs_event *ev, char *buf, size_t size)
 {
-	char task[48], ts[32], args[256];
+	char task[48], ts[32], args[256], line[512];
 	const char *name;
 	int n;
 
+	n = fast_format(ev, line);
+	if (n >= 0) {
+		if ((size_t)n >= size)
+			return -1;
+		memcpy(buf, line, (size_t)n);
+		buf[n] = '\0';
+		return n;
+	}
 	if (vs_text_event(ev, &name, args, sizeof(args)))
 		return -1;
 	if (ev->present & VS_HAS_COMM)

@@ -80,6 +80,8 @@ struct vs_chunk {
 	uint32_t end; /* one past the last byte */
 	uint32_t cap;
 	bool eom; /* a SEQPACKET message ends with this chunk's last byte */
+	vs_fill_fn *fill; /* bytes not made yet: fill makes them (no data) */
+	void *fill_arg;
 	unsigned char data[];
 };
 
@@ -117,9 +119,19 @@ static void bq_cut(struct vs_bq *q, struct vs_chunk *tail, uint32_t bytes)
 	q->bytes = bytes;
 }
 
-static int bq_append(struct vs_bq *q, const void *buf, uint32_t len, bool eom)
+/* a vs_fill_fn that copies from a cursor */
+static void fill_copy(void *arg, void *dst, size_t len)
 {
-	const unsigned char *b = buf;
+	const unsigned char **src = arg;
+
+	memcpy(dst, *src, len);
+	*src += len;
+}
+
+/* append @len bytes that @fill makes */
+static int bq_append_fill(struct vs_bq *q, uint32_t len, bool eom,
+			  vs_fill_fn *fill, void *arg)
+{
 	struct vs_chunk *t = q->tail, *c, *old_tail = q->tail;
 	uint32_t k, old_bytes = q->bytes;
 
@@ -131,8 +143,8 @@ static int bq_append(struct vs_bq *q, const void *buf, uint32_t len, bool eom)
 		}
 		return 0;
 	}
-	if (t && !t->eom && t->cap - t->end >= len) {
-		memcpy(t->data + t->end, b, len);
+	if (t && !t->eom && !t->fill && t->cap - t->end >= len) {
+		fill(arg, t->data + t->end, len);
 		t->end += len;
 		q->bytes += len;
 		goto done;
@@ -150,7 +162,7 @@ static int bq_append(struct vs_bq *q, const void *buf, uint32_t len, bool eom)
 		c->end = k;
 		c->cap = k < CHUNK_MIN ? CHUNK_MIN : k;
 		c->eom = false;
-		memcpy(c->data, b, k);
+		c->fill = NULL;
 		if (t)
 			t->next = c;
 		else
@@ -158,15 +170,45 @@ static int bq_append(struct vs_bq *q, const void *buf, uint32_t len, bool eom)
 		q->tail = c;
 		t = c;
 		q->bytes += k;
-		b += k;
 		len -= k;
 	}
+	/* made once all of it has room: a fill is never taken back */
+	for (c = old_tail ? old_tail->next : q->head; c; c = c->next)
+		fill(arg, c->data, c->end);
 done:
 	if (eom) {
 		t->eom = true;
 		q->msgs++;
 	}
 	return 0;
+}
+
+/* append @len bytes that @fill makes only when they are taken */
+static int bq_append_later(struct vs_bq *q, uint32_t len, vs_fill_fn *fill,
+			   void *arg)
+{
+	struct vs_chunk *c = malloc(sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	memset(c, 0, sizeof(*c));
+	c->end = len;
+	c->fill = fill;
+	c->fill_arg = arg;
+	if (q->tail)
+		q->tail->next = c;
+	else
+		q->head = c;
+	q->tail = c;
+	q->bytes += len;
+	return 0;
+}
+
+static int bq_append(struct vs_bq *q, const void *buf, uint32_t len, bool eom)
+{
+	const unsigned char *cur = buf;
+
+	return bq_append_fill(q, len, eom, fill_copy, &cur);
 }
 
 /*
@@ -182,13 +224,13 @@ static const unsigned char *bq_peek(const struct vs_bq *q, unsigned char *out,
 	uint32_t n = 0, avail, k;
 
 	*eom = false;
-	if (c && (c->end - c->off >= want || (msg && c->eom))) {
+	if (c && !c->fill && (c->end - c->off >= want || (msg && c->eom))) {
 		avail = c->end - c->off;
 		*got = want < avail ? want : avail;
 		*eom = msg && c->eom && *got == avail;
 		return c->data + c->off;
 	}
-	for (; c && n < want; c = c->next) {
+	for (; c && !c->fill && n < want; c = c->next) {
 		avail = c->end - c->off;
 		k = want - n < avail ? want - n : avail;
 		memcpy(out + n, c->data + c->off, k);
@@ -252,6 +294,8 @@ struct vs_sock {
 	uint32_t rx_cnt; /* payload bytes received */
 	uint32_t last_adv; /* fwd_cnt in the last header that left */
 	struct vs_bq rx;
+	vs_reader_fn *reader; /* takes bytes in place as they come */
+	void *reader_arg;
 
 	/* sending */
 	uint32_t peer_buf_alloc, peer_fwd_cnt, tx_cnt;
@@ -590,6 +634,52 @@ static int xmit(struct vs_proto *p, struct vs_sock *s, const struct vs_hdr *h,
 	return 0;
 }
 
+/* what a transport's fill call goes through: it is made once at most */
+struct fill_once {
+	vs_fill_fn *fill;
+	void *arg;
+	uint32_t len; /* the packet's: all a transport may ask for */
+	bool done;
+};
+
+static void fill_once(void *arg, void *dst, size_t len)
+{
+	struct fill_once *f = arg;
+
+	(void)len;
+	if (f->done)
+		return;
+	f->done = true;
+	f->fill(f->arg, dst, f->len);
+}
+
+/*
+ * xmit() of an RW packet whose payload @fill makes in the wire's buffer
+ * (ops->xmit_fill). Unless the wire was full (-EAGAIN), the payload has
+ * been made once, sent or lost.
+ */
+static int xmit_fill(struct vs_proto *p, struct vs_sock *s,
+		     const struct vs_hdr *h, vs_fill_fn *fill, void *arg)
+{
+	struct fill_once f = { fill, arg, h->len, false };
+	int ret;
+
+	ret = p->ops.xmit_fill(p->ctx, h, fill_once, &f);
+	if (ret == -EAGAIN) {
+		/* a transport that filled anyway has used up the bytes */
+		if (!f.done)
+			return ret;
+		ret = -EIO;
+	}
+	if (!f.done)
+		fill(arg, p->scratch, h->len); /* lost: made all the same */
+	if (!ret) {
+		p->st.pkts_out++;
+		sent_from(s, h);
+	}
+	return 0;
+}
+
 static int enqueue(struct vs_proto *p, struct vs_sock *s,
 		   const struct vs_hdr *h, const void *payload)
 {
@@ -623,6 +713,36 @@ static int emit(struct vs_proto *p, struct vs_sock *s, const struct vs_hdr *h,
 		return 1;
 	ret = enqueue(p, s, h, payload);
 	return ret < 0 ? ret : 0;
+}
+
+/*
+ * emit() of an RW packet whose payload @fill makes now: in the wire's
+ * buffer when it has room, else in a FIFO packet (which the wire, if it
+ * cannot take fills, is offered first). Returns as emit() does; on
+ * -ENOMEM nothing was made.
+ */
+static int emit_fill(struct vs_proto *p, struct vs_sock *s,
+		     const struct vs_hdr *h, vs_fill_fn *fill, void *arg)
+{
+	struct vs_qpkt *e;
+
+	if (p->ops.xmit_fill && !p->q_head &&
+	    xmit_fill(p, s, h, fill, arg) == 0)
+		return 1;
+	e = malloc(sizeof(*e) + h->len);
+	if (!e)
+		return -ENOMEM;
+	fill(arg, e->data, h->len);
+	e->next = NULL;
+	e->s = s;
+	e->h = *h;
+	if (!p->ops.xmit_fill && !p->q_head && xmit(p, s, h, e->data) == 0) {
+		free(e);
+		return 1;
+	}
+	*p->q_tail = e;
+	p->q_tail = &e->next;
+	return 0;
 }
 
 static int emit_ctl(struct vs_proto *p, struct vs_sock *s, uint16_t op,
@@ -733,6 +853,7 @@ static void send_credit_update(struct vs_proto *p, struct vs_sock *s)
 static int sock_tx(struct vs_proto *p, struct vs_sock *s)
 {
 	const unsigned char *data;
+	const struct vs_chunk *c;
 	bool seq = s->type == VS_TYPE_SEQPACKET, eom;
 	uint32_t room, n;
 	struct vs_hdr h;
@@ -752,9 +873,17 @@ static int sock_tx(struct vs_proto *p, struct vs_sock *s)
 		}
 		if (room > p->max_payload)
 			room = p->max_payload;
-		data = bq_peek(&s->tx, p->scratch, room, seq, &n, &eom);
-		fill_hdr(p, s, &h, VS_OP_RW, eom ? VS_SEQ_EOM : 0, n);
-		r = emit(p, s, &h, data);
+		c = s->tx.head;
+		if (c->fill) {
+			/* made now, where it goes */
+			n = c->end - c->off < room ? c->end - c->off : room;
+			fill_hdr(p, s, &h, VS_OP_RW, 0, n);
+			r = emit_fill(p, s, &h, c->fill, c->fill_arg);
+		} else {
+			data = bq_peek(&s->tx, p->scratch, room, seq, &n, &eom);
+			fill_hdr(p, s, &h, VS_OP_RW, eom ? VS_SEQ_EOM : 0, n);
+			r = emit(p, s, &h, data);
+		}
 		if (r < 0) {
 			ret = r;
 			break;
@@ -878,6 +1007,14 @@ static void maybe_update(struct vs_proto *p, struct vs_sock *s)
 		send_credit_update(p, s);
 }
 
+/* @n bytes were read: account for them and advertise the space */
+static void consumed(struct vs_proto *p, struct vs_sock *s, uint32_t n)
+{
+	s->fwd_cnt += n;
+	if (s->state != VS_SOCK_CLOSED)
+		maybe_update(p, s);
+}
+
 static int on_rw(struct vs_sock *s, const struct vs_hdr *h, const void *payload,
 		 int *ev)
 {
@@ -887,6 +1024,11 @@ static int on_rw(struct vs_sock *s, const struct vs_hdr *h, const void *payload,
 
 	if (h->len > space)
 		return -EPROTO;
+	if (s->reader && !s->rx.bytes) {
+		/* handed over in place, last (on_conn) */
+		s->rx_cnt += h->len;
+		return 0;
+	}
 	if (bq_append(&s->rx, payload, h->len, eom))
 		return -ENOMEM;
 	s->rx_cnt += h->len;
@@ -933,6 +1075,14 @@ static int on_conn(struct vs_proto *p, struct vs_sock *s,
 			return ret;
 		}
 		take_credit(p, s, h);
+		if (s->reader && !s->rx.bytes && h->len) {
+			vs_reader_fn *fn = s->reader;
+			void *arg = s->reader_arg;
+
+			consumed(p, s, h->len);
+			fn(arg, payload, h->len); /* last: it may release s */
+			return 0;
+		}
 		break;
 	case VS_OP_CREDIT_UPDATE:
 		take_credit(p, s, h);
@@ -1187,11 +1337,12 @@ struct vs_sock *vs_proto_connect(struct vs_proto *p, uint32_t local_port,
 	return s;
 }
 
-ssize_t vs_sock_write(struct vs_sock *s, const void *buf, size_t len)
+/* how many of @len bytes a write may take now (or -errno) */
+static ssize_t write_room(struct vs_sock *s, size_t len)
 {
 	struct vs_proto *p = s->p;
-	uint32_t room, n;
 	bool seq = s->type == VS_TYPE_SEQPACKET;
+	uint32_t room, n;
 
 	if (s->state == VS_SOCK_CONNECTING)
 		return -ENOTCONN;
@@ -1207,13 +1358,90 @@ ssize_t vs_sock_write(struct vs_sock *s, const void *buf, size_t len)
 		n = 0; /* a message goes whole or not at all */
 	if (n < len)
 		s->notify_writable = true;
-	if (!n)
+	return n;
+}
+
+ssize_t vs_sock_write(struct vs_sock *s, const void *buf, size_t len)
+{
+	const unsigned char *cur = buf;
+
+	return vs_sock_write_fill(s, len, fill_copy, &cur);
+}
+
+/*
+ * Send straight from @fill what may leave now: nothing is queued before
+ * it (on the socket or in the FIFO), credit allows and the wire has room.
+ * Returns the bytes sent (made).
+ */
+static uint32_t write_direct(struct vs_sock *s, uint32_t len, vs_fill_fn *fill,
+			     void *arg)
+{
+	struct vs_proto *p = s->p;
+	uint32_t done = 0, k;
+	struct vs_hdr h;
+
+	if (!p->ops.xmit_fill || p->pumping || p->q_head || s->tx.bytes ||
+	    s->type != VS_TYPE_STREAM)
 		return 0;
-	if (bq_append(&s->tx, buf, n, seq))
-		return -ENOMEM;
+	while (done < len) {
+		k = peer_free(s);
+		if (!k)
+			break; /* the queue's path asks for credit */
+		if (k > p->max_payload)
+			k = p->max_payload;
+		if (k > len - done)
+			k = len - done;
+		fill_hdr(p, s, &h, VS_OP_RW, 0, k);
+		if (xmit_fill(p, s, &h, fill, arg) == -EAGAIN)
+			break;
+		s->tx_cnt += k;
+		done += k;
+	}
+	return done;
+}
+
+/* vs_sock_write_fill() and _later(): what waits is made now or later */
+static ssize_t write_fill(struct vs_sock *s, size_t len, vs_fill_fn *fill,
+			  void *arg, bool later)
+{
+	struct vs_proto *p = s->p;
+	ssize_t room = write_room(s, len);
+	uint32_t n, done;
+	int ret;
+
+	if (room <= 0)
+		return room;
+	n = (uint32_t)room;
+	if (!link_empty(&p->owed))
+		pump(p); /* what is owed goes first, as after a queued write */
+	done = write_direct(s, n, fill, arg);
+	if (done < n) {
+		if (later)
+			ret = bq_append_later(&s->tx, n - done, fill, arg);
+		else
+			ret = bq_append_fill(&s->tx, n - done,
+					     s->type == VS_TYPE_SEQPACKET, fill,
+					     arg);
+		if (ret)
+			return done ? (ssize_t)done : -ENOMEM;
+	}
 	sock_kick(p, s);
 	pump(p);
 	return n;
+}
+
+ssize_t vs_sock_write_fill(struct vs_sock *s, size_t len, vs_fill_fn *fill,
+			   void *arg)
+{
+	return write_fill(s, len, fill, arg, false);
+}
+
+ssize_t vs_sock_write_later(struct vs_sock *s, size_t len, vs_fill_fn *fill,
+			    void *arg)
+{
+	if (s->type != VS_TYPE_STREAM)
+		return -EINVAL;
+	return write_fill(s, len, fill, arg, true);
 }
 
 ssize_t vs_sock_read(struct vs_sock *s, void *buf, size_t len)
@@ -1234,10 +1462,31 @@ ssize_t vs_sock_read(struct vs_sock *s, void *buf, size_t len)
 	if (data != buf)
 		memcpy(buf, data, n);
 	bq_drop(&s->rx, n);
-	s->fwd_cnt += n;
-	if (s->state != VS_SOCK_CLOSED)
-		maybe_update(s->p, s);
+	consumed(s->p, s, n);
 	return n;
+}
+
+int vs_sock_set_reader(struct vs_sock *s, vs_reader_fn *fn, void *arg)
+{
+	struct vs_bq q;
+
+	if (s->type != VS_TYPE_STREAM)
+		return -EINVAL;
+	if (s->state == VS_SOCK_CONNECTING)
+		return -ENOTCONN;
+	s->reader = fn;
+	s->reader_arg = arg;
+	if (!fn || !s->rx.bytes)
+		return 0;
+	/* what is queued goes first: counted read, then handed over from
+	 * a queue no longer the socket's (fn may release it) */
+	q = s->rx;
+	memset(&s->rx, 0, sizeof(s->rx));
+	consumed(s->p, s, q.bytes);
+	for (struct vs_chunk *c = q.head; c; c = c->next)
+		fn(arg, c->data + c->off, c->end - c->off);
+	bq_free(&q);
+	return 0;
 }
 
 int vs_sock_shutdown(struct vs_sock *s, uint32_t flags)

@@ -61,6 +61,15 @@ enum vs_sock_event {
 struct vs_sock;
 struct vs_proto;
 
+/*
+ * A payload made where it goes: a fill function writes the next @len bytes
+ * of a stream at @dst. Whoever is handed one calls it exactly once per
+ * range, in stream order.
+ */
+typedef void vs_fill_fn(void *arg, void *dst, size_t len);
+/* received bytes handed over where they are, in stream order */
+typedef void vs_reader_fn(void *arg, const void *data, size_t len);
+
 struct vs_proto_ops {
 	/*
 	 * put one packet on the wire; @payload holds h->len bytes (NULL when
@@ -75,6 +84,16 @@ struct vs_proto_ops {
 	 * fault injector says no to withhold credit.
 	 */
 	bool (*may_update_credit)(void *ctx, struct vs_sock *s);
+	/*
+	 * optional: xmit() of an RW packet whose payload is made in place:
+	 * find room for h->len bytes where they go (a descriptor's buffer)
+	 * and call fill(fill_arg, dst, h->len) once to write them there.
+	 * Returns as xmit() does; on -EAGAIN, fill must not have been called.
+	 * Without it, vs_sock_write_fill() fills a buffer of the engine's
+	 * and calls xmit().
+	 */
+	int (*xmit_fill)(void *ctx, const struct vs_hdr *h, vs_fill_fn *fill,
+			 void *fill_arg);
 };
 
 struct vs_proto_config {
@@ -115,6 +134,37 @@ int vs_proto_flush(struct vs_proto *p);
  * send buffer or the peer's buf_alloc).
  */
 ssize_t vs_sock_write(struct vs_sock *s, const void *buf, size_t len);
+/*
+ * vs_sock_write_fill - vs_sock_write() of @len bytes that @fill makes:
+ * what can leave at once is made straight in the wire's buffers (through
+ * ops->xmit_fill), the rest in the send queue. @fill(@arg, dst, n) is
+ * called in stream order, exactly for the bytes taken (also those the
+ * wire then lost). Returns as vs_sock_write() does.
+ */
+ssize_t vs_sock_write_fill(struct vs_sock *s, size_t len, vs_fill_fn *fill,
+			   void *arg);
+/*
+ * vs_sock_write_later - vs_sock_write_fill() whose bytes are made only as
+ * they leave, each straight in the wire's buffer (ops->xmit_fill): what
+ * cannot leave at once waits in the send queue as a promise, and @fill is
+ * called for it later, from whatever call sends it (vs_proto_input(),
+ * vs_proto_flush(), a write), in stream order. Bytes that never leave
+ * (reset, release) are never made. @arg must stay valid until the
+ * connection has sent them or ended. STREAM only (-EINVAL).
+ */
+ssize_t vs_sock_write_later(struct vs_sock *s, size_t len, vs_fill_fn *fill,
+			    void *arg);
+/*
+ * vs_sock_set_reader - take a STREAM connection's received bytes as they
+ * arrive, in place: @fn(@arg, data, n) is handed each RW payload where
+ * vs_proto_input() was given it (valid only during the call), and the
+ * bytes count as read at once (fwd_cnt, CREDIT_UPDATE as after
+ * vs_sock_read). Bytes still queued are handed over first, here. @fn is
+ * called last, like an event: it may release the socket. NULL @fn: queue
+ * for vs_sock_read() again. Returns 0, -EINVAL (SEQPACKET), -ENOTCONN
+ * (still CONNECTING).
+ */
+int vs_sock_set_reader(struct vs_sock *s, vs_reader_fn *fn, void *arg);
 /*
  * vs_sock_read - take received bytes (SEQPACKET: up to one message, only
  * once it is complete; a shorter @len leaves the rest of it for the next

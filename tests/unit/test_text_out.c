@@ -165,6 +165,122 @@ static void t_header_and_limits(void)
 			   VS_LINE_IGNORED);
 }
 
+/* the line as vs_text_event() and printf make it: the reference */
+static int ref_format(const struct vs_event *ev, char *buf, size_t size)
+{
+	char args[256];
+	const char *name;
+	int n;
+
+	if (vs_text_event(ev, &name, args, sizeof(args)))
+		return -1;
+	n = snprintf(buf, size, "%16s-%-7d [%03d] ..... %5" PRIu64 ".%06" PRIu64
+		     ": %s: %s\n",
+		     (ev->present & VS_HAS_COMM) ? ev->comm : "<...>",
+		     ev->pid < 0 ? 0 : ev->pid, ev->cpu < 0 ? 0 : ev->cpu,
+		     ev->ts_ns / UINT64_C(1000000000),
+		     (ev->ts_ns % UINT64_C(1000000000)) / 1000, name, args);
+	return n < 0 || (size_t)n >= size ? -1 : n;
+}
+
+/* splitmix64: a seeded stream of numbers, the same on every run */
+static uint64_t next(void)
+{
+	static uint64_t x = 42;
+	uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* a number of any size: small ones and edges are the interesting ones */
+static uint64_t any(void)
+{
+	switch (next() % 4) {
+	case 0:
+		return next() % 10;
+	case 1:
+		return next() % 100000;
+	case 2:
+		return ~0ull - next() % 3;
+	default:
+		return next();
+	}
+}
+
+static void any_str(char *s, size_t size)
+{
+	size_t n = next() % size;
+
+	for (size_t i = 0; i < n; i++)
+		s[i] = (char)('a' + next() % 26);
+	s[n] = '\0';
+}
+
+/* the fast path of the per-packet kinds prints what printf does */
+static void t_fast_same_as_printf(void)
+{
+	static const unsigned int kinds[] = { VS_EV_PKT_TX, VS_EV_PKT_RX,
+					      VS_EV_IRQ,    VS_EV_ALLOC,
+					      VS_EV_VQ_KICK, VS_EV_VQ_CALL };
+	char got[512], want[512];
+
+	for (int i = 0; i < 200000; i++) {
+		struct vs_event ev = base(kinds[next() % 6]);
+		int a, b;
+
+		ev.present = (uint32_t)next();
+		ev.ts_ns = any();
+		ev.cpu = (int)any();
+		ev.pid = (int)any();
+		any_str(ev.comm, sizeof(ev.comm));
+		ev.pkt = (struct vs_pkt){
+			.src_cid = any(),
+			.dst_cid = any(),
+			.src_port = (uint32_t)any(),
+			.dst_port = (uint32_t)any(),
+			.len = (uint32_t)any(),
+			.type = (uint16_t)(next() % 4),
+			.op = (uint16_t)(next() % 9),
+			.flags = (uint32_t)any(),
+			.buf_alloc = (uint32_t)any(),
+			.fwd_cnt = (uint32_t)any(),
+			.zcopy = next() & 1,
+		};
+		if (ev.kind == VS_EV_IRQ) {
+			ev.irq.irq = (int)any();
+			any_str(ev.irq.name, sizeof(ev.irq.name));
+		} else if (ev.kind == VS_EV_ALLOC) {
+			ev.alloc.source = next() & 1 ? VS_ALLOC_KMALLOC
+						     : VS_ALLOC_PAGE;
+			ev.alloc.order = (int)(next() % 11) - 1;
+			ev.alloc.bytes_req = any();
+			ev.alloc.bytes_alloc = any();
+			ev.alloc.failed = next() & 1;
+			any_str(ev.alloc.call_site,
+				sizeof(ev.alloc.call_site));
+		} else if (ev.kind == VS_EV_VQ_KICK ||
+			   ev.kind == VS_EV_VQ_CALL) {
+			any_str(ev.vq.dev, sizeof(ev.vq.dev));
+			any_str(ev.vq.vq, sizeof(ev.vq.vq));
+			ev.vq.idx = (uint32_t)any();
+			ev.vq.num = (uint32_t)any();
+		}
+		a = vs_text_format(&ev, got, sizeof(got));
+		b = ref_format(&ev, want, sizeof(want));
+		CHECK_EQ_U(a, b);
+		if (a != b || a < 0)
+			break;
+		CHECK_STR(got, want);
+		if (strcmp(got, want))
+			break;
+		/* a buffer one byte short is refused, as snprintf's is */
+		CHECK(vs_text_format(&ev, got, (size_t)a) < 0);
+	}
+}
+
 VS_TEST_MAIN({ "text_out_pkt", t_pkt }, { "text_out_irq_alloc", t_irq_alloc },
 	     { "text_out_vsockscope_events", t_vsockscope_events },
-	     { "text_out_header_and_limits", t_header_and_limits })
+	     { "text_out_header_and_limits", t_header_and_limits },
+	     { "text_out_fast_same_as_printf", t_fast_same_as_printf })

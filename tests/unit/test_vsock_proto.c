@@ -54,6 +54,7 @@ struct side {
 	int last_ret;
 	uint64_t ev[8]; /* events, per kind */
 	struct vs_sock *accepted;
+	uint64_t fills; /* xmit_fill calls that made a payload */
 	struct vs_hdr log[LOG_MAX]; /* first packets sent */
 	unsigned int nlog;
 	side_event_fn on_event;
@@ -127,6 +128,27 @@ static const struct vs_proto_ops t_ops = {
 	.may_update_credit = t_may_update,
 };
 
+/* the wire's buffer made by the engine's fill (xmit_fill) */
+static int t_xmit_fill(void *ctx, const struct vs_hdr *h, vs_fill_fn *fill,
+		       void *fill_arg)
+{
+	static unsigned char buf[VS_MAX_PKT_PAYLOAD];
+	struct side *x = ctx;
+
+	if (x->eagain)
+		return -EAGAIN;
+	x->fills++;
+	fill(fill_arg, buf, h->len);
+	return t_xmit(ctx, h, buf);
+}
+
+static const struct vs_proto_ops t_ops_fill = {
+	.xmit = t_xmit,
+	.event = t_event,
+	.may_update_credit = t_may_update,
+	.xmit_fill = t_xmit_fill,
+};
+
 /* deliver the oldest packet @from sent; returns false if there was none */
 static bool deliver_one(struct side *from)
 {
@@ -192,9 +214,22 @@ static void drop_wire(struct side *x)
 	x->tail = &x->head;
 }
 
+static bool sides_init_ops(struct side *a, struct side *b,
+			   const struct vs_proto_config *ca,
+			   const struct vs_proto_config *cb,
+			   const struct vs_proto_ops *ops);
+
 static bool sides_init(struct side *a, struct side *b,
 		       const struct vs_proto_config *ca,
 		       const struct vs_proto_config *cb)
+{
+	return sides_init_ops(a, b, ca, cb, &t_ops);
+}
+
+static bool sides_init_ops(struct side *a, struct side *b,
+			   const struct vs_proto_config *ca,
+			   const struct vs_proto_config *cb,
+			   const struct vs_proto_ops *ops)
 {
 	struct vs_proto_config da = { .cid = CID_A }, db = { .cid = CID_B };
 
@@ -208,8 +243,8 @@ static bool sides_init(struct side *a, struct side *b,
 	b->tail = &b->head;
 	a->check_credit = true;
 	b->check_credit = true;
-	a->p = vs_proto_new(ca ? ca : &da, &t_ops, a);
-	b->p = vs_proto_new(cb ? cb : &db, &t_ops, b);
+	a->p = vs_proto_new(ca ? ca : &da, ops, a);
+	b->p = vs_proto_new(cb ? cb : &db, ops, b);
 	CHECK(a->p != NULL && b->p != NULL);
 	return a->p && b->p;
 }
@@ -1210,6 +1245,203 @@ out:
 	sides_fini(&a, &b);
 }
 
+/* ---- payloads made in place, read in place ------------------------------ */
+
+struct stream {
+	uint64_t made, seen, bad;
+	struct vs_sock *release_at_end; /* the reader releases it */
+	uint64_t end;
+};
+
+static void fill_pat(void *arg, void *dst, size_t len)
+{
+	struct stream *st = arg;
+	unsigned char *d = dst;
+
+	for (size_t i = 0; i < len; i++)
+		d[i] = pat(st->made + i);
+	st->made += len;
+}
+
+static void read_pat(void *arg, const void *data, size_t len)
+{
+	struct stream *st = arg;
+	const unsigned char *d = data;
+
+	for (size_t i = 0; i < len; i++)
+		st->bad += d[i] != pat(st->seen + i);
+	st->seen += len;
+	if (st->release_at_end && st->seen >= st->end) {
+		vs_sock_release(st->release_at_end);
+		st->release_at_end = NULL;
+	}
+}
+
+/*
+ * B writes @total bytes with vs_sock_write_fill() (or, @later,
+ * vs_sock_write_later()) in writes of any size, the wire refusing now and
+ * then; A reads them with vs_sock_read(), or in place (@in_place). Every
+ * byte made once, in order, within credit.
+ */
+static void fill_stream(const struct vs_proto_ops *ops, bool in_place,
+			bool later)
+{
+	const uint64_t total = 3u << 20;
+	struct stream w = { 0 }, r = { 0 };
+	unsigned char *buf = malloc(65536);
+	struct side a, b;
+	struct vs_sock *sa, *sb;
+	uint64_t written = 0, got = 0, rng = 12345;
+	ssize_t n;
+
+	if (!buf || !sides_init_ops(&a, &b, NULL, NULL, ops) ||
+	    !establish(&a, &b, VS_TYPE_STREAM, &sa, &sb))
+		goto out;
+	if (in_place)
+		CHECK_EQ_U(vs_sock_set_reader(sa, read_pat, &r), 0);
+	for (int i = 0; written < total && i < 100000; i++) {
+		size_t len;
+
+		rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+		len = 1 + (size_t)(rng >> 33) % 70000;
+		if (len > total - written)
+			len = (size_t)(total - written);
+		b.eagain = (rng >> 20) % 5 == 0;
+		n = later ? vs_sock_write_later(sb, len, fill_pat, &w)
+			  : vs_sock_write_fill(sb, len, fill_pat, &w);
+		CHECK(n >= 0);
+		if (n > 0)
+			written += (uint64_t)n;
+		/* made exactly what it took, or (later) what has left */
+		if (later)
+			CHECK_EQ_U(w.made, written - info(sb).tx_queued);
+		else
+			CHECK_EQ_U(w.made, written);
+		if ((rng >> 40) % 3 == 0)
+			b.eagain = false;
+		pump(&a, &b);
+		while ((n = vs_sock_read(sa, buf, 65536)) > 0) {
+			for (ssize_t k = 0; k < n; k++)
+				r.bad += buf[k] != pat(got + (uint64_t)k);
+			got += (uint64_t)n;
+		}
+		pump(&a, &b);
+		b.eagain = false;
+		vs_proto_flush(b.p);
+	}
+	for (int i = 0; i < 10; i++) {
+		pump(&a, &b);
+		while ((n = vs_sock_read(sa, buf, 65536)) > 0)
+			got += (uint64_t)n; /* nothing should be left */
+		vs_proto_flush(b.p);
+	}
+	CHECK_EQ_U(written, total);
+	CHECK_EQ_U(w.made, total);
+	CHECK_EQ_U(in_place ? r.seen : got, total);
+	CHECK_EQ_U(in_place ? got : r.seen, 0);
+	CHECK_EQ_U(r.bad, 0);
+	CHECK_EQ_U(info(sa).fwd_cnt, (uint32_t)total);
+	CHECK_EQ_U(info(sa).rx_queued, 0);
+	CHECK_EQ_U(info(sb).tx_queued, 0);
+	CHECK(a.sent[VS_OP_CREDIT_UPDATE] > 0);
+	CHECK_EQ_U(a.rx_errors + b.rx_errors, 0);
+	CHECK_EQ_U(a.sent[VS_OP_RST] + b.sent[VS_OP_RST], 0);
+	/* with xmit_fill, most bytes are made in the wire's buffer */
+	CHECK(ops->xmit_fill ? b.fills > 0 : b.fills == 0);
+out:
+	sides_fini(&a, &b);
+	free(buf);
+}
+
+static void t_write_fill(void)
+{
+	fill_stream(&t_ops_fill, false, false);
+	fill_stream(&t_ops, false, false); /* no xmit_fill: the queue's */
+}
+
+static void t_write_later(void)
+{
+	struct side a, b;
+	struct vs_sock *sa, *sb;
+	struct stream w = { 0 };
+
+	fill_stream(&t_ops_fill, false, true);
+	fill_stream(&t_ops, false, true);
+	fill_stream(&t_ops_fill, true, true);
+	/* not for SEQPACKET; what never leaves is never made */
+	if (!sides_init_ops(&a, &b, NULL, NULL, &t_ops_fill) ||
+	    !establish(&a, &b, VS_TYPE_SEQPACKET, &sa, &sb))
+		goto out;
+	CHECK_EQ_U(vs_sock_write_later(sb, 10, fill_pat, &w), -EINVAL);
+	CHECK_EQ_U(vs_proto_listen(a.p, PORT + 1, VS_TYPE_STREAM), 0);
+	sb = vs_proto_connect(b.p, 0, CID_A, PORT + 1, VS_TYPE_STREAM);
+	CHECK(sb != NULL);
+	if (!sb)
+		goto out;
+	pump(&a, &b);
+	CHECK_EQ_U(vs_sock_write_later(sb, 200000, fill_pat, &w), 200000);
+	CHECK_EQ_U(vs_sock_write_later(sb, 200000, fill_pat, &w), 200000);
+	CHECK_EQ_U(w.made, 256 << 10); /* the credit's worth */
+	CHECK_EQ_U(info(sb).tx_queued, 400000 - (256 << 10));
+	vs_sock_release(sb);
+	drop_wire(&b);
+	CHECK_EQ_U(w.made, 256 << 10);
+out:
+	sides_fini(&a, &b);
+}
+
+static void t_reader(void)
+{
+	fill_stream(&t_ops_fill, true, false);
+	fill_stream(&t_ops, true, false);
+}
+
+/* bytes queued before the reader come first; the reader may release */
+static void t_reader_queued(void)
+{
+	struct stream r = { 0 };
+	struct side a, b;
+	struct vs_sock *sa, *sb, *sq, *sq2;
+	unsigned char src[300000];
+
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = pat(i);
+	if (!sides_init(&a, &b, NULL, NULL) ||
+	    !establish(&a, &b, VS_TYPE_STREAM, &sa, &sb))
+		goto out;
+	CHECK_EQ_U(vs_sock_write(sb, src, 100000), 100000);
+	pump(&a, &b);
+	CHECK_EQ_U(info(sa).rx_queued, 100000);
+	r.release_at_end = sa;
+	r.end = sizeof(src);
+	CHECK_EQ_U(vs_sock_set_reader(sa, read_pat, &r), 0);
+	CHECK_EQ_U(r.seen, 100000);
+	CHECK_EQ_U(info(sa).rx_queued, 0);
+	CHECK_EQ_U(info(sa).fwd_cnt, 100000);
+	pump(&a, &b);
+	CHECK_EQ_U(vs_sock_write(sb, src + 100000, 200000), 200000);
+	for (int i = 0; i < 5; i++) {
+		pump(&a, &b);
+		vs_proto_flush(b.p);
+	}
+	CHECK_EQ_U(r.seen, sizeof(src));
+	CHECK_EQ_U(r.bad, 0);
+	CHECK(r.release_at_end == NULL); /* released from the reader */
+	CHECK(info(sb).state == VS_SOCK_CLOSED);
+	/* not for SEQPACKET, nor before the connection is up */
+	CHECK_EQ_U(vs_proto_listen(a.p, PORT + 1, VS_TYPE_SEQPACKET), 0);
+	sq = vs_proto_connect(b.p, 0, CID_A, PORT + 1, VS_TYPE_SEQPACKET);
+	sq2 = vs_proto_connect(b.p, 0, CID_A, PORT, VS_TYPE_STREAM);
+	CHECK(sq && sq2);
+	if (sq2)
+		CHECK_EQ_U(vs_sock_set_reader(sq2, read_pat, &r), -ENOTCONN);
+	pump(&a, &b);
+	if (sq)
+		CHECK_EQ_U(vs_sock_set_reader(sq, read_pat, &r), -EINVAL);
+out:
+	sides_fini(&a, &b);
+}
+
 VS_TEST_MAIN({ "vsock_hdr_roundtrip", t_hdr_roundtrip },
 	     { "vsock_connect_accept", t_connect },
 	     { "vsock_refused", t_refused }, { "vsock_bulk_10mib", t_bulk },
@@ -1220,4 +1452,8 @@ VS_TEST_MAIN({ "vsock_hdr_roundtrip", t_hdr_roundtrip },
 	     { "vsock_close", t_close }, { "vsock_unknown_port", t_unknown },
 	     { "vsock_malformed", t_malformed },
 	     { "vsock_eagain_order", t_eagain }, { "vsock_many_conns", t_many },
-	     { "vsock_random_input", t_random_input })
+	     { "vsock_random_input", t_random_input },
+	     { "vsock_write_fill", t_write_fill },
+	     { "vsock_write_later", t_write_later },
+	     { "vsock_reader", t_reader },
+	     { "vsock_reader_queued", t_reader_queued })

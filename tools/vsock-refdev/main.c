@@ -53,6 +53,9 @@ static void usage(FILE *f)
 "                          write)\n"
 "      --split-hdr MODE    header and payload in one descriptor (never),\n"
 "                          two (always) or either (random, the default)\n"
+"      --copy              bulk data through copying writes and reads\n"
+"                          (default: made in the transmit buffer, checked\n"
+"                          in the receive buffer)\n"
 "      --out DIR           where to write the traces and the truth\n"
 "  -q, --quiet             no summary line\n"
 "  -h, --help              show this help\n"
@@ -75,6 +78,7 @@ enum {
 	OPT_NO_EVENT_IDX,
 	OPT_SPLIT,
 	OPT_WRITE_SIZE,
+	OPT_COPY,
 	OPT_OUT,
 };
 
@@ -91,6 +95,7 @@ static const struct option opts[] = {
 	{ "no-event-idx", no_argument, NULL, OPT_NO_EVENT_IDX },
 	{ "split-hdr", required_argument, NULL, OPT_SPLIT },
 	{ "write-size", required_argument, NULL, OPT_WRITE_SIZE },
+	{ "copy", no_argument, NULL, OPT_COPY },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -246,6 +251,9 @@ int main(int argc, char **argv)
 			if (num(optarg, 1, 65536, &v))
 				return bad("--write-size (1 to 65536)", optarg);
 			o.write_size = (unsigned int)v;
+			break;
+		case OPT_COPY:
+			o.copy = true;
 			break;
 		case OPT_OUT:
 			o.out_dir = optarg;

@@ -29,6 +29,7 @@ struct sim_opts {
 	uint64_t stall_ns;	  /* for the truth: what counts as a stall */
 	uint64_t timeout_ns;	  /* for the truth: what counts as unanswered */
 	unsigned int write_size;  /* bulk writes: fixed size, 0 = any */
+	bool copy;		  /* bulk data through vs_sock_write/read */
 	bool quiet;
 };
 
