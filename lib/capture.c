@@ -118,32 +118,59 @@ static size_t frame(uint8_t *rec, unsigned int type, size_t n)
 	return REC_HDR + n;
 }
 
-/* the present bits that mean something for @kind; 0 for an unknown kind */
-static uint32_t kind_bits(unsigned int kind)
+/* the kinds that share a payload layout */
+enum kind_group {
+	G_NONE = 0, /* a kind with no encoding */
+	G_PKT,
+	G_IRQ,
+	G_ALLOC,
+	G_VQ,
+	G_MBOX,
+	G_MARK,
+};
+
+static enum kind_group kind_group(unsigned int kind)
 {
 	switch (kind) {
 	case VS_EV_PKT_TX:
 	case VS_EV_PKT_RX:
-		return CTX_BITS | VS_HAS_HDR | VS_HAS_BUF_ALLOC |
-		       VS_HAS_FWD_CNT | VS_HAS_ZCOPY;
+		return G_PKT;
 	case VS_EV_IRQ:
 	case VS_EV_IRQ_EXIT:
-		return CTX_BITS | VS_HAS_IRQ | VS_HAS_RET;
+		return G_IRQ;
 	case VS_EV_ALLOC:
-		return CTX_BITS | VS_HAS_SIZE | VS_HAS_ORDER | VS_HAS_CALLSITE;
+		return G_ALLOC;
 	case VS_EV_VQ_KICK:
 	case VS_EV_VQ_IRQ:
 	case VS_EV_VQ_ADD:
 	case VS_EV_VQ_GET:
 	case VS_EV_VQ_CALL:
-		return CTX_BITS | VS_HAS_IDX | VS_HAS_NUM;
+		return G_VQ;
 	case VS_EV_MBOX_TX:
 	case VS_EV_MBOX_RX:
+		return G_MBOX;
 	case VS_EV_MARK:
-		return CTX_BITS;
+		return G_MARK;
 	default:
-		return 0;
+		return G_NONE;
 	}
+}
+
+/* the present bits that mean something for @kind; 0 for an unknown kind */
+static uint32_t kind_bits(unsigned int kind)
+{
+	static const uint32_t bits[] = {
+		[G_PKT] = VS_HAS_HDR | VS_HAS_BUF_ALLOC | VS_HAS_FWD_CNT |
+			  VS_HAS_ZCOPY,
+		[G_IRQ] = VS_HAS_IRQ | VS_HAS_RET,
+		[G_ALLOC] = VS_HAS_SIZE | VS_HAS_ORDER | VS_HAS_CALLSITE,
+		[G_VQ] = VS_HAS_IDX | VS_HAS_NUM,
+		[G_MBOX] = 0,
+		[G_MARK] = 0,
+	};
+	enum kind_group g = kind_group(kind);
+
+	return g == G_NONE ? 0 : CTX_BITS | bits[g];
 }
 
 /* an event record into @rec (EV_REC_MAX bytes): its size, or -EINVAL */
@@ -165,9 +192,8 @@ static int encode_event(const struct vs_event *ev, uint8_t *rec)
 	if (bits & VS_HAS_COMM)
 		p = put_str(p, ev->comm, sizeof(ev->comm));
 
-	switch (ev->kind) {
-	case VS_EV_PKT_TX:
-	case VS_EV_PKT_RX:
+	switch (kind_group(ev->kind)) {
+	case G_PKT:
 		if (bits & VS_HAS_HDR) {
 			p = put_u64(p, ev->pkt.src_cid);
 			p = put_u64(p, ev->pkt.dst_cid);
@@ -185,15 +211,14 @@ static int encode_event(const struct vs_event *ev, uint8_t *rec)
 		if (bits & VS_HAS_ZCOPY)
 			p = put_u8(p, ev->pkt.zcopy);
 		break;
-	case VS_EV_IRQ:
-	case VS_EV_IRQ_EXIT:
+	case G_IRQ:
 		if (bits & VS_HAS_IRQ)
 			p = put_u32(p, (uint32_t)ev->irq.irq);
 		if (bits & VS_HAS_RET)
 			p = put_u32(p, (uint32_t)ev->irq.ret);
 		p = put_str(p, ev->irq.name, sizeof(ev->irq.name));
 		break;
-	case VS_EV_ALLOC:
+	case G_ALLOC:
 		p = put_u8(p, ev->alloc.source);
 		p = put_u8(p, ev->alloc.failed);
 		if (bits & VS_HAS_SIZE) {
@@ -206,11 +231,7 @@ static int encode_event(const struct vs_event *ev, uint8_t *rec)
 			p = put_str(p, ev->alloc.call_site,
 				    sizeof(ev->alloc.call_site));
 		break;
-	case VS_EV_VQ_KICK:
-	case VS_EV_VQ_IRQ:
-	case VS_EV_VQ_ADD:
-	case VS_EV_VQ_GET:
-	case VS_EV_VQ_CALL:
+	case G_VQ:
 		p = put_str(p, ev->vq.dev, sizeof(ev->vq.dev));
 		p = put_str(p, ev->vq.vq, sizeof(ev->vq.vq));
 		if (bits & VS_HAS_IDX)
@@ -218,13 +239,14 @@ static int encode_event(const struct vs_event *ev, uint8_t *rec)
 		if (bits & VS_HAS_NUM)
 			p = put_u32(p, ev->vq.num);
 		break;
-	case VS_EV_MBOX_TX:
-	case VS_EV_MBOX_RX:
+	case G_MBOX:
 		p = put_str(p, ev->mbox.chan, sizeof(ev->mbox.chan));
 		p = put_u64(p, ev->mbox.msg);
 		break;
-	case VS_EV_MARK:
+	case G_MARK:
 		p = put_str(p, ev->text, sizeof(ev->text));
+		break;
+	case G_NONE:
 		break;
 	}
 	return (int)frame(rec, REC_EVENT, (size_t)(p - (rec + REC_HDR)));
@@ -499,9 +521,8 @@ static int decode_event(const uint8_t *p, size_t n, struct vs_event *ev)
 	if (bits & VS_HAS_COMM)
 		get_str(&d, ev->comm, sizeof(ev->comm));
 
-	switch (kind) {
-	case VS_EV_PKT_TX:
-	case VS_EV_PKT_RX:
+	switch (kind_group(kind)) {
+	case G_PKT:
 		if (bits & VS_HAS_HDR) {
 			ev->pkt.src_cid = get_u64(&d);
 			ev->pkt.dst_cid = get_u64(&d);
@@ -519,15 +540,14 @@ static int decode_event(const uint8_t *p, size_t n, struct vs_event *ev)
 		if (bits & VS_HAS_ZCOPY)
 			ev->pkt.zcopy = get_u8(&d);
 		break;
-	case VS_EV_IRQ:
-	case VS_EV_IRQ_EXIT:
+	case G_IRQ:
 		if (bits & VS_HAS_IRQ)
 			ev->irq.irq = (int32_t)get_u32(&d);
 		if (bits & VS_HAS_RET)
 			ev->irq.ret = (int32_t)get_u32(&d);
 		get_str(&d, ev->irq.name, sizeof(ev->irq.name));
 		break;
-	case VS_EV_ALLOC:
+	case G_ALLOC:
 		ev->alloc.source = get_u8(&d);
 		ev->alloc.failed = get_u8(&d);
 		if (bits & VS_HAS_SIZE) {
@@ -540,11 +560,7 @@ static int decode_event(const uint8_t *p, size_t n, struct vs_event *ev)
 			get_str(&d, ev->alloc.call_site,
 				sizeof(ev->alloc.call_site));
 		break;
-	case VS_EV_VQ_KICK:
-	case VS_EV_VQ_IRQ:
-	case VS_EV_VQ_ADD:
-	case VS_EV_VQ_GET:
-	case VS_EV_VQ_CALL:
+	case G_VQ:
 		get_str(&d, ev->vq.dev, sizeof(ev->vq.dev));
 		get_str(&d, ev->vq.vq, sizeof(ev->vq.vq));
 		if (bits & VS_HAS_IDX)
@@ -552,13 +568,14 @@ static int decode_event(const uint8_t *p, size_t n, struct vs_event *ev)
 		if (bits & VS_HAS_NUM)
 			ev->vq.num = get_u32(&d);
 		break;
-	case VS_EV_MBOX_TX:
-	case VS_EV_MBOX_RX:
+	case G_MBOX:
 		get_str(&d, ev->mbox.chan, sizeof(ev->mbox.chan));
 		ev->mbox.msg = get_u64(&d);
 		break;
-	case VS_EV_MARK:
+	case G_MARK:
 		get_str(&d, ev->text, sizeof(ev->text));
+		break;
+	case G_NONE:
 		break;
 	}
 	/* bytes left over are fields of a newer minor version */
