@@ -44,10 +44,22 @@ SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/san/%)
 # the real-kernel tier's come from tests/vm/prepare.sh
 DEB_PKGS := gcc make libc6-dev clang libclang-rt-14-dev jq groff-base \
 	pkg-config libtracefs-dev libtraceevent-dev \
+	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static \
+	libtracefs-dev:arm64 libtraceevent-dev:arm64 \
 	$(shell tests/vm/prepare.sh --print-deps)
 
 .DELETE_ON_ERROR:
-.PHONY: all deps check demo bench install clean unit fuzz vm-check
+.PHONY: all deps check demo bench install clean unit fuzz vm-check android
+
+# Android and other arm64 Linux: a static aarch64 vsock-trace, built with
+# Debian's cross compiler and the arm64 libraries (multiarch)
+ANDROID_CC ?= aarch64-linux-gnu-gcc
+android:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/android \
+		CC=$(ANDROID_CC) STATIC=1 \
+		PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig \
+		$(BUILD)/android/vsock-trace
+	@echo "  $(BUILD)/android/vsock-trace: adb push it to /data/local/tmp"
 
 all: $(LIB) $(TOOL_BINS)
 
@@ -65,8 +77,10 @@ $(BUILD)/vsock-report: $(BUILD)/tools/vsock-report/main.o $(LIB)
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/vsock-trace: $(TRACE_OBJS) $(CAP_OBJS) $(LIB)
-	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(CAP_LIBS) $(LDLIBS)
+	@$(if $(Q),echo "  LINK    $@$(if $(STATIC), (static))")
+	$(Q)$(CC) $(CFLAGS) $(if $(STATIC),-static) -o $@ $^ $(CAP_LIBS) \
+		$(LDLIBS) $(if $(STATIC),-ldl 2>&1 | \
+		{ grep -v "dlopen\|load_plugin\|getaddrinfo\|open_stream" || true; })
 
 $(CAP_OBJS) $(TRACE_OBJS): ALL_CFLAGS += $(CAP_CFLAGS)
 
@@ -130,6 +144,10 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "  DEPS   $$missing"; \
 		if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root to install:$$missing" >&2; exit 1; fi; \
+		case "$$missing" in *:arm64*) \
+			dpkg --print-foreign-architectures | grep -qx arm64 || \
+				dpkg --add-architecture arm64 ;; \
+		esac; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi

@@ -10,11 +10,13 @@
 #include <pthread.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "capture.h"
 #include "source.h"
 #include "source_text.h"
 
@@ -40,6 +42,12 @@ struct vs_source {
 	bool par_tried;
 	unsigned int flags; /* VS_PARSE_* */
 	struct vs_event cur; /* vs_source_next_ref() without threads */
+	/* a capture file (vsock-capture(5)) rather than text */
+	bool cap_checked;
+	struct vs_capture_reader *cap;
+	const char *cap_buf; /* the whole capture: mapped, read, or mem */
+	size_t cap_len;
+	bool cap_mapped, cap_owned;
 };
 
 static struct vs_source *source_new(void)
@@ -110,6 +118,11 @@ void vs_source_close(struct vs_source *src)
 	if (!src)
 		return;
 	par_stop(src);
+	vs_capture_reader_free(src->cap);
+	if (src->cap_mapped)
+		munmap((void *)src->cap_buf, src->cap_len);
+	else if (src->cap_owned)
+		free((void *)src->cap_buf);
 	if (src->own_fd && src->fd >= 0)
 		close(src->fd);
 	if (src->spool_fd >= 0)
@@ -650,8 +663,147 @@ static int par_next(struct vs_source *src, struct vs_event **evp)
 	return 1;
 }
 
+/* ---- capture files ---- */
+
+static int cap_start(struct vs_source *src)
+{
+	int err;
+
+	src->cap = vs_capture_reader_new(src->cap_buf, src->cap_len, &err);
+	return src->cap ? 0 : err;
+}
+
+/*
+ * Is the input a capture? A regular file is mapped whole; anything else is
+ * read whole into memory (and copied to the spool when it will be read
+ * again). 0: text (nothing consumed past what fill() keeps), 1: capture,
+ * -errno.
+ */
+static int cap_detect(struct vs_source *src)
+{
+	struct stat sb;
+	size_t cap = 0;
+	char *b;
+	int r;
+
+	src->cap_checked = true;
+	if (src->mem) {
+		if (!vs_capture_detect(src->mem, src->mem_len))
+			return 0;
+		src->cap_buf = src->mem;
+		src->cap_len = src->mem_len;
+		return (r = cap_start(src)) ? r : 1;
+	}
+	if (!fstat(src->fd, &sb) && S_ISREG(sb.st_mode) &&
+	    lseek(src->fd, 0, SEEK_CUR) == 0) {
+		/* a file: look without reading, so text keeps its fast path */
+		char magic[VS_CAPTURE_MAGIC_LEN];
+		void *m;
+
+		if (pread(src->fd, magic, sizeof(magic), 0) !=
+			    (ssize_t)sizeof(magic) ||
+		    !vs_capture_detect(magic, sizeof(magic)))
+			return 0;
+		m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE,
+			 src->fd, 0);
+		if (m == MAP_FAILED)
+			return -errno;
+		madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
+		src->cap_buf = m;
+		src->cap_len = (size_t)sb.st_size;
+		src->cap_mapped = true;
+		return (r = cap_start(src)) ? r : 1;
+	}
+	while (src->tail - src->head < VS_CAPTURE_MAGIC_LEN && !src->eof)
+		if ((r = fill(src)) < 0)
+			return r;
+	if (!vs_capture_detect(src->buf + src->head, src->tail - src->head))
+		return 0;
+	/* a pipe: all of it, into memory */
+	cap = src->tail - src->head;
+	b = malloc(cap ? cap : 1);
+	if (!b)
+		return -ENOMEM;
+	memcpy(b, src->buf + src->head, cap);
+	src->head = src->tail = 0;
+	while (!src->eof) {
+		char *nb;
+
+		if ((r = fill(src)) < 0) {
+			free(b);
+			return r;
+		}
+		nb = realloc(b, cap + src->tail + 1);
+		if (!nb) {
+			free(b);
+			return -ENOMEM;
+		}
+		b = nb;
+		memcpy(b + cap, src->buf, src->tail);
+		cap += src->tail;
+		src->head = src->tail = 0;
+	}
+	src->cap_buf = b;
+	src->cap_len = cap;
+	src->cap_owned = true;
+	return (r = cap_start(src)) ? r : 1;
+}
+
+static int cap_next(struct vs_source *src, struct vs_event *ev)
+{
+	struct vs_capture_lost lost;
+	const struct vs_capture_stats *cs;
+	int r;
+
+	for (;;) {
+		r = vs_capture_next(src->cap, ev, &lost);
+		cs = vs_capture_reader_stats(src->cap);
+		src->done = cs->good_bytes;
+		if (r == VS_CAPTURE_EVENT) {
+			src->st.lines++;
+			account(src, ev);
+			return 1;
+		}
+		if (r == VS_CAPTURE_LOST) {
+			src->st.lines++;
+			src->st.lost += lost.count;
+			continue;
+		}
+		if (r < 0 && !src->st.skipped) {
+			/* damaged: what came before stands, the rest is lost */
+			src->st.skipped++;
+			src->st.first_bad_line = src->st.lines + 1;
+			snprintf(src->st.first_bad, sizeof(src->st.first_bad),
+				 "damaged capture record at byte %llu",
+				 (unsigned long long)cs->good_bytes);
+		}
+		return 0;
+	}
+}
+
+/* the first call on a source: a capture, or text */
+static int source_kind(struct vs_source *src)
+{
+	int r;
+
+	if (src->cap_checked)
+		return src->cap ? 1 : 0;
+	r = cap_detect(src);
+	if (r < 0)
+		src->eof = true;
+	return r;
+}
+
 int vs_source_next_ref(struct vs_source *src, struct vs_event **evp)
 {
+	int k = source_kind(src);
+
+	if (k < 0)
+		return k;
+	if (k) {
+		*evp = &src->cur;
+		return cap_next(src, &src->cur);
+	}
 	if (!src->par && !src->par_tried && !src->eof) {
 		src->par_tried = true;
 		par_start(src);
@@ -668,6 +820,11 @@ int vs_source_next(struct vs_source *src, struct vs_event *ev)
 	size_t len;
 	int r;
 
+	r = source_kind(src);
+	if (r < 0)
+		return r;
+	if (r)
+		return cap_next(src, ev);
 	if (!src->par && !src->par_tried && !src->eof) {
 		src->par_tried = true;
 		par_start(src);
@@ -700,6 +857,12 @@ int vs_source_rewind(struct vs_source *src)
 	src->last_ts = 0;
 	src->head = src->tail = 0;
 	src->skipping = false;
+	if (src->cap) {
+		/* the whole capture is in memory or mapped: read it again */
+		vs_capture_reader_free(src->cap);
+		src->cap = NULL;
+		return cap_start(src);
+	}
 	if (src->mem)
 		return 0;
 	if (src->spooling) {

@@ -5,7 +5,9 @@
  * source_text.c, so a live capture and a saved `cat trace` give the same
  * events.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +146,31 @@ static void read_clock(struct vs_tracefs *t)
 	free(c);
 }
 
+/* instances of earlier runs that were killed (SIGKILL leaves them) */
+static void remove_stale(const char *dir)
+{
+	char path[4096];
+	struct dirent *d;
+	DIR *dp;
+
+	snprintf(path, sizeof(path), "%s/instances", dir);
+	dp = opendir(path);
+	if (!dp)
+		return;
+	while ((d = readdir(dp))) {
+		int pid;
+		char c;
+
+		if (sscanf(d->d_name, "vsockscope-%d%c", &pid, &c) != 1 ||
+		    pid <= 0 || !kill(pid, 0) || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/instances/%s", dir,
+			 d->d_name);
+		rmdir(path);
+	}
+	closedir(dp);
+}
+
 int vs_tracefs_open(const struct vs_tracefs_opts *o, struct vs_tracefs **out,
 		    char *err, size_t errlen)
 {
@@ -169,6 +196,7 @@ int vs_tracefs_open(const struct vs_tracefs_opts *o, struct vs_tracefs **out,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	remove_stale(dir);
 	if (o->probes & VS_PROBE_VSOCK)
 		systems[nsys++] = "vsock";
 	if (o->probes & VS_PROBE_IRQ)

@@ -61,6 +61,12 @@ check_options() {
 check_options "" "$MAN1" OPTIONS "$REPORT"
 check_options refdev_ "$MAN8" OPTIONS "$REFDEV"
 check_options refdev_serve_ "$MAN8" "SERVE OPTIONS" "$REFDEV" serve
+if [ -x "$BUILD/vsock-trace" ]; then
+	check_options trace_ man/vsock-trace.8 OPTIONS "$BUILD/vsock-trace"
+	for s in FIELDS OVERHEAD; do
+		check "trace_man_has_$s" grep -q "^\.SH $s\$" man/vsock-trace.8
+	done
+fi
 
 # --- vsock-refdev: every fault kind and workload --help names has its own
 # entry (a .TP tag line) in the FAULTS and WORKLOADS sections
@@ -93,7 +99,7 @@ else
 fi
 
 # --- the manual pages format without warnings
-for page in "$MAN1" "$MAN5" "$MAN8"; do
+for page in man/*.[1-8]; do
 	name=groff_$(basename "$page" | tr '.-' '__')
 	if ! command -v groff >/dev/null 2>&1; then
 		skip "$name" "groff not installed (Debian: groff-base)"

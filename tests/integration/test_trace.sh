@@ -34,14 +34,14 @@ check trace_bad_duration [ $rc -eq 2 ]
 check trace_help [ $? -eq 0 ]
 
 if [ "$(id -u)" != 0 ]; then
-	for t in trace_tracefs_irq trace_tracefs_report trace_tracefs_refused trace_sigint_summary trace_stream_tcp trace_tracefs_instance_gone; do
+	for t in trace_tracefs_irq trace_tracefs_report trace_tracefs_refused trace_sigint_summary trace_stream_tcp trace_capture_read trace_capture_sigkill_readable trace_tracefs_instance_gone; do
 		skip "$t" "needs root"
 	done
 	exit 0
 fi
 tfs=/sys/kernel/tracing
 if [ ! -d "$tfs/events" ]; then
-	for t in trace_tracefs_irq trace_tracefs_report trace_tracefs_refused trace_sigint_summary trace_stream_tcp trace_tracefs_instance_gone; do
+	for t in trace_tracefs_irq trace_tracefs_report trace_tracefs_refused trace_sigint_summary trace_stream_tcp trace_capture_read trace_capture_sigkill_readable trace_tracefs_instance_gone; do
 		skip "$t" "tracefs is not mounted at $tfs"
 	done
 	exit 0
@@ -114,8 +114,35 @@ if [ -x "$BUILD/vsockio" ]; then
 else
 	skip trace_stream_tcp "$BUILD/vsockio missing (make $BUILD/vsockio)"
 fi
-# the private instance is gone afterwards, and nothing in the global
-# buffer was turned on
+# the capture format (the default): vsock-report reads it, and one killed
+# with SIGKILL in the middle is readable up to its last whole record
+"$TRACE" --backend tracefs -p irq -d 0.8 -o "$TMP/irq.vscap" 2>"$TMP/c.err"
+rc=$?
+out=$("$REPORT" -j "$TMP/irq.vscap" 2>&1)
+if [ $rc -eq 0 ] && head -c 8 "$TMP/irq.vscap" | grep -q 'VSCAPT' &&
+	[ "$(jq '.systems[0].events' <<<"$out")" -gt 0 ]; then
+	pass trace_capture_read
+else
+	fail trace_capture_read "exit $rc: $(head -c 200 <<<"$out")"
+fi
+( for i in $(seq 40); do sync; sleep 0.02; done ) &
+"$TRACE" --backend tracefs -p irq -o "$TMP/kill.vscap" 2>/dev/null &
+pid=$!
+sleep 0.7
+kill -KILL $pid
+wait $pid 2>/dev/null
+wait
+out=$("$REPORT" -j "$TMP/kill.vscap" 2>&1)
+rc=$?
+if [ $rc -le 1 ] && [ "$(jq '.systems[0].events' <<<"$out")" -gt 0 ]; then
+	pass trace_capture_sigkill_readable
+	echo "  killed capture: $(stat -c %s "$TMP/kill.vscap") bytes, $(jq '.systems[0].events' <<<"$out") events read"
+else
+	fail trace_capture_sigkill_readable "vsock-report exit $rc: $(head -c 200 <<<"$out")"
+fi
+# the private instance is gone afterwards (the killed run's, too: the next
+# run removes it), and nothing in the global buffer was turned on
+"$TRACE" --backend tracefs -p irq -d 0.1 -q -o /dev/null
 if ! ls "$tfs/instances" | grep -q '^vsockscope-' &&
 	[ "$(cat "$tfs/events/irq/irq_handler_entry/enable")" = 0 ]; then
 	pass trace_tracefs_instance_gone

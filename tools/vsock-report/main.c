@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "capture.h"
 #include "correlate.h"
 #include "engine.h"
 #include "report.h"
@@ -396,14 +397,14 @@ int main(int argc, char **argv)
 		}
 		err = estimate(in, n, e, corr, &pg);
 		if (err) {
-			error("failed to read the inputs: %s", strerror(-err));
+			error("failed to read the inputs: %s", vs_capture_strerror(err));
 			goto out;
 		}
 		for (unsigned int i = 0; i < n; i++) {
 			err = vs_source_rewind(in[i].src);
 			if (err) {
 				error("failed to reread %s: %s", in[i].path,
-				      strerror(-err));
+				      vs_capture_strerror(err));
 				goto out;
 			}
 		}
@@ -413,7 +414,7 @@ int main(int argc, char **argv)
 		err = next_event(&in[i], i);
 		if (err) {
 			error("failed to read %s: %s", in[i].path,
-			      strerror(-err));
+			      vs_capture_strerror(err));
 			goto out;
 		}
 		if (in[i].has)

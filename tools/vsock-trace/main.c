@@ -16,13 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netdb.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <linux/vm_sockets.h>
 #include <time.h>
 #include <unistd.h>
 #include "backend.h"
+#include "capture.h"
 #include "event.h"
+#include "source.h"
 #include "probe.h"
 #include "text_out.h"
 
@@ -77,6 +80,8 @@ static void usage(FILE *f)
 "                          host name)\n"
 "      --buffer-kb N       kernel buffer: per CPU for tracefs, in all for the\n"
 "                          BPF ring buffer (default 4096)\n"
+"      --from FILE         read a saved trace or capture instead of the\n"
+"                          kernel, and write it in --format\n"
 "  -q, --quiet             no summary at the end\n"
 "  -h, --help              show this help\n"
 "  -V, --version           show the version\n"
@@ -92,6 +97,7 @@ enum {
 	OPT_SYSTEM,
 	OPT_BUFFER,
 	OPT_STREAM,
+	OPT_FROM,
 };
 
 static const struct option opts[] = {
@@ -106,6 +112,7 @@ static const struct option opts[] = {
 	{ "system", required_argument, NULL, OPT_SYSTEM },
 	{ "buffer-kb", required_argument, NULL, OPT_BUFFER },
 	{ "stream", required_argument, NULL, OPT_STREAM },
+	{ "from", required_argument, NULL, OPT_FROM },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -124,8 +131,11 @@ static int unum(const char *s, unsigned long long max, unsigned long long *v)
 /* where records go: the output file and the stream, each in full */
 struct sink {
 	const char *name;
-	FILE *f;
+	int fd;
+	FILE *f;			/* text */
+	struct vs_capture_writer *cw;	/* capture */
 	int err;
+	uint64_t dropped;		/* events the sink could not take */
 };
 
 struct out {
@@ -134,26 +144,110 @@ struct out {
 	bool text;
 	uint64_t per_kind[VS_EV__MAX];
 	uint64_t events;
+	uint64_t lost_written;		/* kernel losses already recorded */
 };
 
-static void sink_write(struct sink *k, const char *buf, size_t len)
+static int sink_open(struct sink *k, int fd, const char *name, bool text,
+		     const struct vs_capture_info *info)
 {
-	if (!k->err && fwrite(buf, 1, len, k->f) != len)
+	char hdr[512];
+
+	k->name = name;
+	k->fd = fd;
+	if (text) {
+		k->f = fdopen(fd, "w");
+		if (!k->f)
+			return -errno;
+		if (vs_text_header(hdr, sizeof(hdr), 1) > 0)
+			fputs(hdr, k->f);
+		return 0;
+	}
+	k->cw = vs_capture_writer_new(fd, info);
+	return k->cw ? 0 : -errno;
+}
+
+static void sink_event(struct sink *k, const struct vs_event *ev,
+		       const char *line, int n)
+{
+	int r;
+
+	if (k->err)
+		return;
+	if (k->f) {
+		if (n > 0 && fwrite(line, 1, (size_t)n, k->f) != (size_t)n)
+			k->err = errno ? errno : EIO;
+		return;
+	}
+	r = vs_capture_write_event(k->cw, ev);
+	if (r == -ENOSPC || r == -EAGAIN)
+		k->dropped++; /* recorded as lost by the writer */
+	else if (r)
+		k->err = -r;
+}
+
+static void sink_lost(struct sink *k, uint64_t count, uint64_t ts)
+{
+	struct vs_capture_lost l = { .cpu = -1, .reason = VS_LOST_KERNEL,
+				     .count = count, .ts_ns = ts };
+	char line[64];
+	int n;
+
+	if (k->err || !count)
+		return;
+	if (k->cw) {
+		vs_capture_write_lost(k->cw, &l);
+		return;
+	}
+	n = snprintf(line, sizeof(line), "CPU:0 [LOST %" PRIu64 " EVENTS]\n",
+		     count);
+	if (fwrite(line, 1, (size_t)n, k->f) != (size_t)n)
 		k->err = errno ? errno : EIO;
+}
+
+static void sink_flush(struct sink *k)
+{
+	int r;
+
+	if (k->err)
+		return;
+	r = k->f ? (fflush(k->f) ? -errno : 0) : vs_capture_flush(k->cw);
+	if (r && r != -ENOSPC && r != -EAGAIN)
+		k->err = -r;
+}
+
+/* flush and close; the error that stopped it, or 0 */
+static int sink_close(struct sink *k)
+{
+	int r = 0;
+
+	if (k->f) {
+		if (fflush(k->f) && !k->err)
+			k->err = errno;
+		if (k->fd != STDOUT_FILENO)
+			fclose(k->f);
+	} else if (k->cw) {
+		r = vs_capture_writer_close(k->cw);
+		if (r && !k->err)
+			k->err = -r;
+		if (k->fd != STDOUT_FILENO)
+			close(k->fd);
+	}
+	return k->err;
 }
 
 static void on_event(void *ctx, const struct vs_event *ev)
 {
 	struct out *o = ctx;
 	char line[512];
-	int n;
+	int n = 0;
 
 	if (ev->kind < VS_EV__MAX)
 		o->per_kind[ev->kind]++;
 	o->events++;
-	n = vs_text_format(ev, line, sizeof(line));
-	for (unsigned int i = 0; n > 0 && i < o->nsinks; i++)
-		sink_write(&o->sink[i], line, (size_t)n);
+	if (o->text)
+		n = vs_text_format(ev, line, sizeof(line));
+	for (unsigned int i = 0; i < o->nsinks; i++)
+		sink_event(&o->sink[i], ev, line, n);
 }
 
 /* a stream: "-" standard output, tcp:HOST:PORT, vsock:CID:PORT */
@@ -242,11 +336,172 @@ static void summary(const struct vs_backend *be, const struct out *o,
 				st[i].family, st[i].hook, st[i].why);
 }
 
+static void record_lost(struct out *o, uint64_t total)
+{
+	if (total <= o->lost_written)
+		return;
+	for (unsigned int i = 0; i < o->nsinks; i++)
+		sink_lost(&o->sink[i], total - o->lost_written, mono_ns());
+	o->lost_written = total;
+}
+
+/* the capture header: who, where, how */
+static void fill_info(struct vs_capture_info *in, const struct vs_backend *be,
+		      const struct vs_backend_opts *bo, const char *sysname)
+{
+	const struct vs_probe_status *st;
+	struct utsname u;
+	struct timespec ts;
+	size_t la = 0, lr = 0;
+	unsigned int n;
+
+	memset(in, 0, sizeof(*in));
+	snprintf(in->system, sizeof(in->system), "%s", sysname);
+	if (!uname(&u)) {
+		snprintf(in->kernel, sizeof(in->kernel), "%.127s", u.release);
+		snprintf(in->arch, sizeof(in->arch), "%.31s", u.machine);
+	}
+	in->cid = -1;
+	if (bo->probes & VS_PROBE_VSOCK) {
+		/* the local CID, when this system has vsock at all */
+		int fd = open("/dev/vsock", O_RDONLY | O_CLOEXEC);
+		unsigned int cid;
+
+		if (fd >= 0) {
+			if (!ioctl(fd, IOCTL_VM_SOCKETS_GET_LOCAL_CID, &cid))
+				in->cid = cid;
+			close(fd);
+		}
+	}
+	snprintf(in->clock, sizeof(in->clock), "%s", be->clock);
+	snprintf(in->backend, sizeof(in->backend), "%s", be->name);
+	snprintf(in->writer, sizeof(in->writer), "vsock-trace %s", VS_VERSION);
+	st = be->status(be->h, &n);
+	for (unsigned int i = 0; i < n; i++) {
+		char *buf = st[i].method[0] ? in->probes_attached
+					    : in->probes_refused;
+		size_t *l = st[i].method[0] ? &la : &lr;
+		size_t size = sizeof(in->probes_attached);
+		int k;
+
+		if (*l >= size)
+			continue;
+		k = st[i].method[0]
+			    ? snprintf(buf + *l, size - *l, "%s%s:%s:%s",
+				       *l ? "," : "", st[i].family, st[i].hook,
+				       st[i].method)
+			    : snprintf(buf + *l, size - *l, "%s%s:%s: %s",
+				       *l ? "; " : "", st[i].family, st[i].hook,
+				       st[i].why);
+		if (k > 0)
+			*l += (size_t)k;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	in->start_realtime_ns =
+		(uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	in->start_ts_ns = mono_ns();
+}
+
+/* the output file (or standard output) and the stream, if any */
+static int open_sinks(struct out *o, const char *output, const char *stream,
+		      const struct vs_capture_info *info)
+{
+	char err[512];
+	int fd;
+
+	if (!output && stream && !strcmp(stream, "-"))
+		output = "/dev/null"; /* the records go to the stream only */
+	fd = output ? open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			   0644)
+		    : STDOUT_FILENO;
+	if (fd < 0 || sink_open(&o->sink[0], fd,
+				output ? output : "standard output", o->text,
+				info)) {
+		error("failed to create %s: %s",
+		      output ? output : "the output", strerror(errno));
+		return -1;
+	}
+	o->nsinks = 1;
+	if (stream) {
+		if (open_stream(stream, &fd, err, sizeof(err))) {
+			error("failed to open the stream: %s", err);
+			return -1;
+		}
+		if (sink_open(&o->sink[1], fd, stream, o->text, info)) {
+			error("failed to open the stream: %s", strerror(errno));
+			return -1;
+		}
+		o->nsinks = 2;
+	}
+	return 0;
+}
+
+static int close_sinks(struct out *o)
+{
+	int ret = 0;
+
+	for (unsigned int i = 0; i < o->nsinks; i++) {
+		struct sink *k = &o->sink[i];
+
+		if (sink_close(k)) {
+			error("failed to write %s: %s", k->name,
+			      strerror(k->err));
+			ret = 2;
+		} else if (k->dropped) {
+			error("%s: %" PRIu64 " events could not be written "
+			      "(recorded as lost)",
+			      k->name, k->dropped);
+		}
+	}
+	return ret;
+}
+
+/* --from: a saved trace or capture, written in the format asked for */
+static int convert(const char *from, const char *output, struct out *o,
+		   const char *sysname, bool quiet)
+{
+	struct vs_capture_info info;
+	struct vs_source *src = vs_source_open(from);
+	const struct vs_source_stats *st;
+	struct vs_event *ev;
+	int r;
+
+	if (!src) {
+		error("failed to open %s: %s", from, strerror(errno));
+		return 2;
+	}
+	memset(&info, 0, sizeof(info));
+	snprintf(info.system, sizeof(info.system), "%s", sysname);
+	snprintf(info.backend, sizeof(info.backend), "convert");
+	snprintf(info.clock, sizeof(info.clock), "as in %s", from);
+	snprintf(info.writer, sizeof(info.writer), "vsock-trace %s",
+		 VS_VERSION);
+	info.cid = -1;
+	if (open_sinks(o, output, NULL, &info)) {
+		vs_source_close(src);
+		return 2;
+	}
+	while ((r = vs_source_next_ref(src, &ev)) > 0)
+		on_event(o, ev);
+	st = vs_source_stats(src);
+	record_lost(o, st->lost);
+	if (r < 0)
+		error("failed to read %s: %s", from, vs_capture_strerror(r));
+	if (!quiet)
+		fprintf(stderr, "%s: %s: %" PRIu64 " events, %" PRIu64
+				" lines skipped, %" PRIu64 " lost\n",
+			prog, from, o->events, st->skipped, st->lost);
+	vs_source_close(src);
+	return close_sinks(o) ? 2 : r < 0 ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct vs_backend_opts bo = { .probes = VS_PROBE_ALL };
 	const char *output = NULL, *backend = "auto", *sysname = NULL;
-	const char *stream = NULL;
+	const char *stream = NULL, *from = NULL;
+	struct vs_capture_info info;
+	uint64_t lost;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct out out = { 0 };
 	struct vs_backend be;
@@ -337,6 +592,9 @@ int main(int argc, char **argv)
 		case OPT_STREAM:
 			stream = optarg;
 			break;
+		case OPT_FROM:
+			from = optarg;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -355,54 +613,29 @@ int main(int argc, char **argv)
 		error("unexpected argument '%s'", argv[optind]);
 		return 2;
 	}
-	if (!out.text) {
-		/* the capture format comes with lib/capture.c */
-		error("--format capture is not built in yet: use --format text");
-		return 2;
-	}
 	if (!sysname) {
 		if (gethostname(host, sizeof(host)))
 			snprintf(host, sizeof(host), "localhost");
 		host[sizeof(host) - 1] = '\0';
 		sysname = host;
 	}
-	if (!output && stream && !strcmp(stream, "-"))
-		output = "/dev/null"; /* the records go to the stream only */
-	out.sink[0].name = output ? output : "standard output";
-	out.sink[0].f = output ? fopen(output, "w") : stdout;
-	if (!out.sink[0].f) {
-		error("failed to create %s: %s", output, strerror(errno));
-		return 2;
-	}
-	out.nsinks = 1;
-	if (stream) {
-		int fd;
-
-		if (open_stream(stream, &fd, err, sizeof(err)) ||
-		    !(out.sink[1].f = fdopen(fd, "w"))) {
-			error("failed to open the stream: %s", err);
-			return 2;
-		}
-		out.sink[1].name = stream;
-		out.nsinks = 2;
-	}
+	if (from)
+		return convert(from, output, &out, sysname, quiet);
 	ret = vs_backend_open(backend, &bo, &be, err, sizeof(err));
 	if (ret) {
 		error("failed to start capturing: %s", err);
 		return ret == -ENOENT ? 1 : 2;
+	}
+	fill_info(&info, &be, &bo, sysname);
+	if (open_sinks(&out, output, stream, &info)) {
+		be.close(be.h);
+		return 2;
 	}
 	if (!quiet) {
 		if (be.fallback[0])
 			fprintf(stderr, "%s: not BPF: %s\n", prog, be.fallback);
 		fprintf(stderr, "%s: %s backend, clock %s, capturing%s\n", prog,
 			be.name, be.clock, dur_ns ? "" : " until interrupted");
-	}
-	if (out.text) {
-		char hdr[512];
-
-		if (vs_text_header(hdr, sizeof(hdr), 1) > 0)
-			for (unsigned int i = 0; i < out.nsinks; i++)
-				sink_write(&out.sink[i], hdr, strlen(hdr));
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -422,34 +655,25 @@ int main(int argc, char **argv)
 			error("failed to read the %s buffers", be.name);
 			break;
 		}
+		record_lost(&out, be.lost(be.h));
+		/* whole records out at least every 100 ms: a capture killed
+		 * now is readable up to here */
 		for (unsigned int i = 0; i < out.nsinks; i++)
-			if (!out.sink[i].err && fflush(out.sink[i].f))
-				out.sink[i].err = errno;
+			sink_flush(&out.sink[i]);
 		if (out.nsinks == 2 && out.sink[1].err) {
-			error("failed to write to the stream %s: %s (the file goes "
-			      "on)",
+			error("failed to write to the stream %s: %s (the file "
+			      "goes on)",
 			      stream, strerror(out.sink[1].err));
-			fclose(out.sink[1].f);
+			sink_close(&out.sink[1]);
 			out.nsinks = 1;
 		}
 	}
 	if (be.stop(be.h, on_event, &out) < 0)
 		error("failed to read the %s buffers", be.name);
+	lost = be.lost(be.h);
+	record_lost(&out, lost);
 	if (!quiet)
-		summary(&be, &out, be.lost(be.h));
+		summary(&be, &out, lost);
 	be.close(be.h);
-	for (unsigned int i = 0; i < out.nsinks; i++) {
-		struct sink *k = &out.sink[i];
-
-		if (!k->err && fflush(k->f))
-			k->err = errno;
-		if (k->f != stdout && fclose(k->f) && !k->err)
-			k->err = errno;
-		if (k->err) {
-			error("failed to write %s: %s", k->name,
-			      strerror(k->err));
-			return 2;
-		}
-	}
-	return 0;
+	return close_sinks(&out);
 }
