@@ -111,7 +111,7 @@ trace)
 	# through serve, captured by each backend in turn
 	for b in tracefs; do
 		vsockio recv vsock:7400 >/tmp/r1 & p1=$!
-		vsock-trace -b $b --format text -p vsock,irq -o /tmp/$b.trace 2>/tmp/$b.err & tp=$!
+		vsock-trace -b $b -p vsock,irq -o /tmp/cap-$b.vscap 2>/tmp/$b.err & tp=$!
 		sleep 1
 		vsockio send vsock:1:7400 -b $MiB -w 65536 >/dev/null
 		wait $p1
@@ -122,11 +122,20 @@ trace)
 		wait $tp
 		echo "guest: vsock-trace $b exit $?"
 		sed "s/^/guest: $b: /" /tmp/$b.err
-		cat /tmp/$b.trace >/tmp/cap-$b.trace
-		echo "guest: cap-$b lines $(wc -l </tmp/cap-$b.trace) md5 $(md5sum </tmp/cap-$b.trace | cut -d' ' -f1)"
-		vsockio put "vsock:2:$ship_port" /tmp/cap-$b.trace -r 5000
+		echo "guest: cap-$b lines 0 md5 $(md5sum </tmp/cap-$b.vscap | cut -d' ' -f1)"
+		vsockio put "vsock:2:$ship_port" /tmp/cap-$b.vscap -r 5000
 		ship_port=$((ship_port + 1))
 	done
+	# killed in the middle of a capture: readable up to the last record
+	vsockio recv vsock:7401 >/tmp/r2 & p2=$!
+	vsock-trace -b tracefs -p vsock -o /tmp/cap-kill.vscap 2>/dev/null & tp=$!
+	sleep 1
+	vsockio send vsock:1:7401 -b $((16 * MiB)) -w 4096 >/dev/null & p3=$!
+	sleep 0.5
+	kill -KILL $tp
+	wait $p3 $p2
+	echo "guest: cap-kill lines 0 md5 $(md5sum </tmp/cap-kill.vscap | cut -d' ' -f1)"
+	vsockio put "vsock:2:$ship_port" /tmp/cap-kill.vscap -r 5000
 	;;
 bench)
 	# three rounds, alternating, 64 MiB each: the host takes the best

@@ -32,7 +32,7 @@ MiB=1048576
 TESTS="vm-boot vm-g2h-1B vm-g2h-32conn vm-g2h-1MiB vm-h2g-1B vm-h2g-32conn
 vm-h2g-1MiB vm-host-reader-stall vm-loopback-report vm-guest-report
 vm-fault-withhold-credit vm-fault-drop-irq vm-fault-stop-rx-refill
-vm-trace-tracefs"
+vm-trace-tracefs vm-trace-sigkill"
 
 say() { echo "  $*"; }
 pass() { echo "PASS $1"; }
@@ -344,7 +344,8 @@ fault_test refill vm-fault-stop-rx-refill credit_stall,unanswered_interrupt,lost
 # --- vsock-trace in the guest ---------------------------------------------
 prep_trace() {
 	hrecv 7000
-	hget 7900 cap-tracefs.trace
+	hget 7900 cap-tracefs.vscap
+	hget 7901 cap-kill.vscap
 }
 if ! want trace; then
 	:
@@ -354,11 +355,11 @@ else
 	for b in tracefs; do
 		t=vm-trace-$b
 		if ! grep -q "^guest: vsock-trace $b exit 0" "$d/console.log" ||
-			! shipped "cap-$b" "cap-$b.trace"; then
+			! shipped "cap-$b" "cap-$b.vscap"; then
 			fail "$t" "no capture (see $d/console.log)"
 			continue
 		fi
-		"$REPORT" -j "$d/cap-$b.trace" >"$d/cap-$b.json" 2>"$d/cap-$b.err"
+		"$REPORT" -j "$d/cap-$b.vscap" >"$d/cap-$b.json" 2>"$d/cap-$b.err"
 		# the known workload: 1 MiB to 1:7400 (loopback: both ends in
 		# this capture) and 1 MiB to 2:7000 (through serve)
 		lo=$(jq '[.flows[] | select(.flow | test("->1:7400$")) | .tx_bytes] | add // 0' "$d/cap-$b.json")
@@ -373,6 +374,17 @@ else
 			fail "$t" "loopback tx $lo rx $lo_rx, through serve $sv bytes (want $((MiB + 8)) each), $skipped lines skipped (see $d/cap-$b.json)"
 		fi
 	done
+	# the capture of a vsock-trace killed mid-stream: every record up to
+	# the cut is there, and the packets in it are whole
+	if shipped cap-kill cap-kill.vscap &&
+		"$REPORT" -j "$d/cap-kill.vscap" >"$d/cap-kill.json" 2>"$d/cap-kill.err"; [ $? -le 1 ] &&
+		[ "$(jq '.systems[0].events' "$d/cap-kill.json")" -gt 100 ] &&
+		[ "$(jq '.systems[0].skipped_lines' "$d/cap-kill.json")" -eq 0 ]; then
+		pass vm-trace-sigkill
+		say "vm-trace-sigkill: $(stat -c %s "$d/cap-kill.vscap") bytes, $(jq '.systems[0].events' "$d/cap-kill.json") events read after SIGKILL"
+	else
+		fail vm-trace-sigkill "the killed capture does not read back (see $d/cap-kill.json, $d/cap-kill.err)"
+	fi
 fi
 
 exit $failed
