@@ -137,6 +137,34 @@ trace)
 	echo "guest: cap-kill lines 0 md5 $(md5sum </tmp/cap-kill.vscap | cut -d' ' -f1)"
 	vsockio put "vsock:2:$ship_port" /tmp/cap-kill.vscap -r 5000
 	;;
+tracebench)
+	# vsock_loopback throughput with no capture, with tracefs, with BPF
+	# (when the tool has it), in turn, three rounds; 32 MiB each
+	backends="none tracefs"
+	# BPF when this vsock-trace has it and the kernel takes it
+	vsock-trace -b bpf -p irq -d 0.1 -q -o /dev/null 2>/dev/null &&
+		backends="$backends bpf"
+	echo "guest: tracebench backends $backends"
+	for i in 1 2 3; do
+		for b in $backends; do
+			tp=
+			if [ $b != none ]; then
+				vsock-trace -b $b -q -o /tmp/tb.vscap 2>/tmp/tb.err & tp=$!
+				sleep 1
+			fi
+			vsockio recv vsock:7500 >/tmp/r1 & p1=$!
+			sleep 0.2
+			vsockio send vsock:1:7500 -b $((32 * MiB)) -w 65536 | sed "s/^/guest: tracebench $b /"
+			wait $p1
+			if [ -n "$tp" ]; then
+				kill -INT $tp
+				wait $tp
+				echo "guest: tracebench $b capture $(wc -c </tmp/tb.vscap) bytes"
+				rm -f /tmp/tb.vscap
+			fi
+		done
+	done
+	;;
 bench)
 	# three rounds, alternating, 64 MiB each: the host takes the best
 	for i in 1 2 3; do
