@@ -35,7 +35,23 @@ SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/san/%)
 # Debian packages the build and the tests need (make deps installs them);
 # the real-kernel tier's come from tests/vm/prepare.sh
 DEB_PKGS := gcc make libc6-dev clang libclang-rt-14-dev jq groff-base \
-	$(shell tests/vm/prepare.sh --print-deps)
+	$(shell tests/vm/prepare.sh --print-deps) \
+	llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
+
+# BPF probes: bpf/*.bpf.c → $(BUILD)/bpf/*.bpf.o → *.skel.h, which
+# lib/source_bpf.c includes; libbpf from pkg-config
+BPF_CLANG ?= clang
+BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
+BPF_ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BPF_MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+BPF_CFLAGS := -g -O2 -target bpf -ffreestanding -Wall -Werror \
+	-D__TARGET_ARCH_$(BPF_ARCH) -Ibpf -Ilib \
+	$(if $(BPF_MULTIARCH),-I/usr/include/$(BPF_MULTIARCH))
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
+ALL_CFLAGS += -I$(BUILD)/bpf $(shell pkg-config --cflags libbpf 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs libbpf libelf zlib 2>/dev/null || \
+	echo -lbpf -lelf -lz)
 
 .DELETE_ON_ERROR:
 .PHONY: all deps check demo bench install clean unit fuzz vm-check
@@ -46,6 +62,18 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) lib/event.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $<")
+	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(BUILD)/lib/source_bpf.o $(SAN_BINS): $(BPF_SKELS)
+.SECONDARY: $(BPF_SKELS:.skel.h=.bpf.o)
 
 $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
@@ -70,7 +98,7 @@ $(BUILD)/san/%: tests/unit/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  ASAN    $@")
 	$(Q)$(CC) -std=gnu11 $(WARN) $(SAN_FLAGS) -Ilib -Itests/unit -D_GNU_SOURCE \
-		-o $@ $< $(LIB_SRCS) $(LDLIBS)
+		-I$(BUILD)/bpf -o $@ $< $(LIB_SRCS) $(LDLIBS)
 
 # the guest's copy for the VM tier: static, it runs in a busybox initramfs
 $(BUILD)/vm/guest/vsock-report: $(BUILD)/tools/vsock-report/main.o $(LIB)
