@@ -49,38 +49,6 @@ static __always_inline int on_page_alloc(__u64 *args)
 	return 0;
 }
 
-SEC("tp_btf/kmalloc")
-int kmalloc_btf(__u64 *ctx)
-{
-	return on_kmalloc(ctx);
-}
-
-SEC("raw_tp/kmalloc")
-int kmalloc_raw(struct bpf_raw_tracepoint_args *ctx)
-{
-	return on_kmalloc(ctx->args);
-}
-
-SEC("tp_btf/kmalloc_node")
-int kmalloc_node_btf(__u64 *ctx)
-{
-	return on_kmalloc(ctx);
-}
-
-SEC("raw_tp/kmalloc_node")
-int kmalloc_node_raw(struct bpf_raw_tracepoint_args *ctx)
-{
-	return on_kmalloc(ctx->args);
-}
-
-SEC("tp_btf/mm_page_alloc")
-int page_alloc_btf(__u64 *ctx)
-{
-	return on_page_alloc(ctx);
-}
-
-SEC("raw_tp/mm_page_alloc")
-int page_alloc_raw(struct bpf_raw_tracepoint_args *ctx)
-{
-	return on_page_alloc(ctx->args);
-}
+VS_TP_VARIANTS(kmalloc, kmalloc, on_kmalloc)
+VS_TP_VARIANTS(kmalloc_node, kmalloc_node, on_kmalloc)
+VS_TP_VARIANTS(page_alloc, mm_page_alloc, on_page_alloc)

@@ -34,26 +34,5 @@ static __always_inline int irq_exit(__u64 *args)
 	return 0;
 }
 
-SEC("tp_btf/irq_handler_entry")
-int irq_entry_btf(__u64 *ctx)
-{
-	return irq_entry(ctx);
-}
-
-SEC("tp_btf/irq_handler_exit")
-int irq_exit_btf(__u64 *ctx)
-{
-	return irq_exit(ctx);
-}
-
-SEC("raw_tp/irq_handler_entry")
-int irq_entry_raw(struct bpf_raw_tracepoint_args *ctx)
-{
-	return irq_entry(ctx->args);
-}
-
-SEC("raw_tp/irq_handler_exit")
-int irq_exit_raw(struct bpf_raw_tracepoint_args *ctx)
-{
-	return irq_exit(ctx->args);
-}
+VS_TP_VARIANTS(irq_entry, irq_handler_entry, irq_entry)
+VS_TP_VARIANTS(irq_exit, irq_handler_exit, irq_exit)

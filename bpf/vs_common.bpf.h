@@ -76,4 +76,21 @@ static __always_inline bool addr_wanted(__u64 src_cid, __u32 src_port,
 	return true;
 }
 
+/*
+ * A tracepoint hook in its two variants, PROG_btf (tp_btf) and PROG_raw
+ * (raw_tp); both hand the argument array to FN, followed by the extra
+ * arguments given.
+ */
+#define VS_TP_VARIANTS(prog, tp, fn, ...)                                     \
+	SEC("tp_btf/" #tp)                                                    \
+	int prog##_btf(__u64 *ctx)                                            \
+	{                                                                     \
+		return fn(ctx, ##__VA_ARGS__);                                \
+	}                                                                     \
+	SEC("raw_tp/" #tp)                                                    \
+	int prog##_raw(struct bpf_raw_tracepoint_args *ctx)                   \
+	{                                                                     \
+		return fn(ctx->args, ##__VA_ARGS__);                          \
+	}
+
 #endif /* VS_COMMON_BPF_H */

@@ -55,29 +55,8 @@ static __always_inline int on_pkt(__u64 *args, __u16 kind)
 	return 0;
 }
 
-SEC("tp_btf/virtio_transport_alloc_pkt")
-int alloc_pkt_btf(__u64 *ctx)
-{
-	return on_pkt(ctx, VS_EV_PKT_TX);
-}
-
-SEC("raw_tp/virtio_transport_alloc_pkt")
-int alloc_pkt_raw(struct bpf_raw_tracepoint_args *ctx)
-{
-	return on_pkt(ctx->args, VS_EV_PKT_TX);
-}
-
-SEC("tp_btf/virtio_transport_recv_pkt")
-int recv_pkt_btf(__u64 *ctx)
-{
-	return on_pkt(ctx, VS_EV_PKT_RX);
-}
-
-SEC("raw_tp/virtio_transport_recv_pkt")
-int recv_pkt_raw(struct bpf_raw_tracepoint_args *ctx)
-{
-	return on_pkt(ctx->args, VS_EV_PKT_RX);
-}
+VS_TP_VARIANTS(alloc_pkt, virtio_transport_alloc_pkt, on_pkt, VS_EV_PKT_TX)
+VS_TP_VARIANTS(recv_pkt, virtio_transport_recv_pkt, on_pkt, VS_EV_PKT_RX)
 
 /* the credit path: struct virtio_vsock_sock and its socket */
 static __always_inline void emit_credit(__u8 op, struct virtio_vsock_sock *vvs,
