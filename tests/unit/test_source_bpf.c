@@ -210,20 +210,6 @@ static bool can_run(void)
 	return true;
 }
 
-/* open, or note why BPF is unavailable here (then the case skips) */
-static struct vs_bpf *open_or_skip(const struct vs_bpf_opts *o, int *rc)
-{
-	struct vs_bpf *b = NULL;
-	char err[256] = "";
-
-	*rc = vs_bpf_open(o, &b, err, sizeof(err));
-	if (*rc == -EPERM || *rc == -ENOENT || *rc == -ENOSYS)
-		skip("BPF unavailable: %s", err);
-	else if (*rc)
-		printf("FAIL %s: vs_bpf_open: %s\n", vs_check_case, err);
-	return b;
-}
-
 static void print_status(const struct vs_bpf *b)
 {
 	const struct vs_probe_status *st;
@@ -264,6 +250,29 @@ struct seen {
 	unsigned int bad, failed, other;
 	char bad_what[160];
 };
+
+/* open, or note why this case cannot run here (then it skips) */
+static struct vs_bpf *start(const struct vs_bpf_opts *o, struct seen *s)
+{
+	struct vs_bpf *b = NULL;
+	char err[256] = "";
+	int rc;
+
+	if (!can_run())
+		return NULL;
+	if (s) {
+		s->t0 = now_ns();
+		s->ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	}
+	rc = vs_bpf_open(o, &b, err, sizeof(err));
+	if (rc == -EPERM || rc == -ENOENT || rc == -ENOSYS) {
+		skip("BPF unavailable: %s", err);
+	} else if (rc) {
+		printf("FAIL %s: vs_bpf_open: %s\n", vs_check_case, err);
+		vs_check_failed = 1;
+	}
+	return b;
+}
 
 static void bad(struct seen *s, const struct vs_event *ev, const char *what)
 {
@@ -373,15 +382,9 @@ static void capture_irq_alloc(unsigned int avoid, const char *method)
 	uint64_t end;
 	int rc;
 
-	if (!can_run())
+	b = start(&o, &s);
+	if (!b)
 		return;
-	s.t0 = now_ns();
-	s.ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	b = open_or_skip(&o, &rc);
-	if (!b) {
-		vs_check_failed = !skip_why[0];
-		return;
-	}
 	print_status(b);
 	what = attached_tp(status_of(b, "irq_handler_entry"));
 	if (what && !vs_check_failed) {
@@ -444,15 +447,9 @@ static void test_alloc_failures_only(void)
 	struct vs_bpf *b;
 	int rc, total = 0;
 
-	if (!can_run())
+	b = start(&o, &s);
+	if (!b)
 		return;
-	s.t0 = now_ns();
-	s.ncpu = sysconf(_SC_NPROCESSORS_CONF);
-	b = open_or_skip(&o, &rc);
-	if (!b) {
-		vs_check_failed = !skip_why[0];
-		return;
-	}
 	for (int i = 0; i < 3; i++) {
 		make_activity();
 		rc = vs_bpf_poll(b, 100, on_event, &s);
@@ -478,13 +475,9 @@ static void test_vring_refused(void)
 	char err[256] = "";
 	int rc;
 
-	if (!can_run())
+	b = start(&o, NULL);
+	if (!b)
 		return;
-	b = open_or_skip(&o, &rc);
-	if (!b) {
-		vs_check_failed = !skip_why[0];
-		return;
-	}
 	print_status(b);
 	st = vs_bpf_status(b, &n);
 	for (unsigned int i = 0; i < n; i++) {
