@@ -46,7 +46,24 @@ DEB_PKGS := gcc make libc6-dev clang libclang-rt-14-dev jq groff-base \
 	pkg-config libtracefs-dev libtraceevent-dev \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static \
 	libtracefs-dev:arm64 libtraceevent-dev:arm64 \
+	llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+	libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 \
 	$(shell tests/vm/prepare.sh --print-deps)
+
+# BPF probes: bpf/*.bpf.c → $(BUILD)/bpf/*.bpf.o → *.skel.h, which
+# lib/source_bpf.c includes; libbpf from pkg-config
+BPF_CLANG ?= clang
+BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
+BPF_ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BPF_MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
+BPF_CFLAGS := -g -O2 -target bpf -ffreestanding -Wall -Werror \
+	-D__TARGET_ARCH_$(BPF_ARCH) -Ibpf -Ilib \
+	$(if $(BPF_MULTIARCH),-I/usr/include/$(BPF_MULTIARCH))
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
+ALL_CFLAGS += -I$(BUILD)/bpf $(shell pkg-config --cflags libbpf 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs libbpf libelf zlib 2>/dev/null || \
+	echo -lbpf -lelf -lz)
 
 .DELETE_ON_ERROR:
 .PHONY: all deps check demo bench install clean unit fuzz vm-check android
@@ -56,7 +73,7 @@ DEB_PKGS := gcc make libc6-dev clang libclang-rt-14-dev jq groff-base \
 ANDROID_CC ?= aarch64-linux-gnu-gcc
 android:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/android \
-		CC=$(ANDROID_CC) STATIC=1 \
+		CC=$(ANDROID_CC) STATIC=1 BPF_ARCH=arm64 \
 		PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig \
 		$(BUILD)/android/vsock-trace
 	@echo "  $(BUILD)/android/vsock-trace: adb push it to /data/local/tmp"
@@ -67,6 +84,18 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) lib/event.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BPF     $<")
+	$(Q)$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	@$(if $(Q),echo "  GEN     $@")
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(BUILD)/lib/source_bpf.o $(SAN_BINS): $(BPF_SKELS)
+.SECONDARY: $(BPF_SKELS:.skel.h=.bpf.o)
 
 $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
@@ -99,7 +128,7 @@ $(BUILD)/san/%: tests/unit/%.c $(LIB_SRCS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  ASAN    $@")
 	$(Q)$(CC) -std=gnu11 $(WARN) $(SAN_FLAGS) -Ilib -Itests/unit -D_GNU_SOURCE \
-		-o $@ $< $(LIB_SRCS) $(LDLIBS)
+		-I$(BUILD)/bpf -o $@ $< $(LIB_SRCS) $(LDLIBS)
 
 # the guest's copy for the VM tier: static, it runs in a busybox initramfs
 $(BUILD)/vm/guest/vsock-report: $(BUILD)/tools/vsock-report/main.o $(LIB)
