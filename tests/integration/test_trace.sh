@@ -12,6 +12,18 @@ REPORT=$BUILD/vsock-report
 TMP=$(mktemp -d /tmp/vs-trace.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
+# busy SECONDS: disk writes that wait for the device (interrupts to see),
+# in the background; the file is on the build directory's disk, not tmpfs
+busy() {
+	(
+		end=$((SECONDS + $1))
+		while [ $SECONDS -lt "$end" ]; do
+			dd if=/dev/zero of="$BUILD/.trace-io" bs=4k count=8 \
+				oflag=direct,dsync 2>/dev/null
+		done
+		rm -f "$BUILD/.trace-io"
+	) &
+}
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: $2"; }
 skip() { echo "SKIP $1: $2"; }
@@ -34,14 +46,14 @@ check trace_bad_duration [ $rc -eq 2 ]
 check trace_help [ $? -eq 0 ]
 
 if [ "$(id -u)" != 0 ]; then
-	for t in trace_tracefs_irq trace_tracefs_report trace_tracefs_refused trace_sigint_summary trace_stream_tcp trace_capture_read trace_capture_sigkill_readable trace_tracefs_instance_gone; do
+	for t in trace_tracefs_irq trace_tracefs_report trace_tracefs_refused trace_sigint_summary trace_stream_tcp trace_capture_read trace_capture_sigkill_readable trace_bpf_auto_irq trace_bpf_vring_refused trace_nothing_attached_exit1 trace_tracefs_instance_gone; do
 		skip "$t" "needs root"
 	done
 	exit 0
 fi
 tfs=/sys/kernel/tracing
 if [ ! -d "$tfs/events" ]; then
-	for t in trace_tracefs_irq trace_tracefs_report trace_tracefs_refused trace_sigint_summary trace_stream_tcp trace_capture_read trace_capture_sigkill_readable trace_tracefs_instance_gone; do
+	for t in trace_tracefs_irq trace_tracefs_report trace_tracefs_refused trace_sigint_summary trace_stream_tcp trace_capture_read trace_capture_sigkill_readable trace_bpf_auto_irq trace_bpf_vring_refused trace_nothing_attached_exit1 trace_tracefs_instance_gone; do
 		skip "$t" "tracefs is not mounted at $tfs"
 	done
 	exit 0
@@ -49,7 +61,7 @@ fi
 
 # --- tracefs backend: interrupts and failed allocations, 1.5 s ---
 # something to interrupt for: a little disk and timer work
-( for i in $(seq 30); do sync; sleep 0.03; done ) &
+busy 2
 "$TRACE" --backend tracefs --format text -p irq,alloc -d 1.5 \
 	-o "$TMP/irq.trace" 2>"$TMP/irq.err"
 rc=$?
@@ -83,13 +95,15 @@ else
 	fail trace_tracefs_refused "exit $rc: $(tr '\n' ' ' <"$TMP/r.err")"
 fi
 # SIGINT: stops cleanly with its summary
+busy 1
 "$TRACE" --backend tracefs --format text -p irq -o "$TMP/int.trace" 2>"$TMP/int.err" &
 pid=$!
 sleep 0.5
 kill -INT $pid
 wait $pid
 rc=$?
-if [ $rc -eq 0 ] && grep -q 'events, .*lost$' "$TMP/int.err" &&
+wait
+if [ $rc -eq 0 ] && grep -q 'events[,;] .*lost$' "$TMP/int.err" &&
 	head -n 1 "$TMP/int.trace" | grep -q '^# tracer'; then
 	pass trace_sigint_summary
 else
@@ -101,6 +115,7 @@ if [ -x "$BUILD/vsockio" ]; then
 	"$BUILD/vsockio" get "tcp:$port" "$TMP/stream.trace" &
 	lpid=$!
 	sleep 0.2
+	busy 1
 	"$TRACE" --backend tracefs --format text -p irq -d 0.5 \
 		--stream "tcp:127.0.0.1:$port" -o "$TMP/file.trace" 2>"$TMP/s.err"
 	rc=$?
@@ -116,6 +131,7 @@ else
 fi
 # the capture format (the default): vsock-report reads it, and one killed
 # with SIGKILL in the middle is readable up to its last whole record
+busy 1
 "$TRACE" --backend tracefs -p irq -d 0.8 -o "$TMP/irq.vscap" 2>"$TMP/c.err"
 rc=$?
 out=$("$REPORT" -j "$TMP/irq.vscap" 2>&1)
@@ -125,7 +141,7 @@ if [ $rc -eq 0 ] && head -c 8 "$TMP/irq.vscap" | grep -q 'VSCAPT' &&
 else
 	fail trace_capture_read "exit $rc: $(head -c 200 <<<"$out")"
 fi
-( for i in $(seq 40); do sync; sleep 0.02; done ) &
+busy 1
 "$TRACE" --backend tracefs -p irq -o "$TMP/kill.vscap" 2>/dev/null &
 pid=$!
 sleep 0.7
@@ -140,6 +156,39 @@ if [ $rc -le 1 ] && [ "$(jq '.systems[0].events' <<<"$out")" -gt 0 ]; then
 else
 	fail trace_capture_sigkill_readable "vsock-report exit $rc: $(head -c 200 <<<"$out")"
 fi
+# --- BPF backend: interrupts and failed allocations; auto picks it; the
+# function probes (vring) refused on a kernel without fentry/kprobes ---
+busy 1
+"$TRACE" -p irq,alloc -d 1 -o "$TMP/bpf.vscap" 2>"$TMP/bpf.err"
+wait
+rc=$?
+out=$("$REPORT" -j "$TMP/bpf.vscap" 2>&1)
+if [ $rc -eq 0 ] && grep -q '^vsock-trace: bpf backend, clock mono' "$TMP/bpf.err" &&
+	[ "$(jq '.systems[0].events' <<<"$out")" -gt 0 ]; then
+	pass trace_bpf_auto_irq
+	echo "  $(grep 'events,' "$TMP/bpf.err")"
+elif grep -q 'not BPF:' "$TMP/bpf.err"; then
+	skip trace_bpf_auto_irq "BPF refused here: $(grep 'not BPF' "$TMP/bpf.err")"
+else
+	fail trace_bpf_auto_irq "exit $rc: $(tr '\n' ' ' <"$TMP/bpf.err")"
+fi
+"$TRACE" -b bpf -p irq,vring -d 0.3 -o /dev/null 2>"$TMP/v.err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q "refused: vring vring_interrupt(): fentry: .*; kprobe: " "$TMP/v.err"; then
+	pass trace_bpf_vring_refused
+elif [ $rc -eq 0 ] && ! grep -q 'refused: vring' "$TMP/v.err"; then
+	skip trace_bpf_vring_refused "this kernel attaches the vring probes (fentry or kprobe)"
+else
+	fail trace_bpf_vring_refused "exit $rc: $(tr '\n' ' ' <"$TMP/v.err")"
+fi
+"$TRACE" -p vring -d 0.2 -o /dev/null 2>"$TMP/n.err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "error: failed to start capturing: BPF: .*; tracefs: " "$TMP/n.err"; then
+	pass trace_nothing_attached_exit1
+else
+	fail trace_nothing_attached_exit1 "exit $rc: $(tr '\n' ' ' <"$TMP/n.err")"
+fi
+
 # the private instance is gone afterwards (the killed run's, too: the next
 # run removes it), and nothing in the global buffer was turned on
 "$TRACE" --backend tracefs -p irq -d 0.1 -q -o /dev/null

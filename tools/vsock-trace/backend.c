@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "backend.h"
+#include "source_bpf.h"
 #include "source_tracefs.h"
 
 static const struct vs_probe_status *tfs_status(const void *h, unsigned int *n)
@@ -60,16 +61,83 @@ static int open_tracefs(const struct vs_backend_opts *o, struct vs_backend *be,
 	return 0;
 }
 
+static const struct vs_probe_status *bpf_status(const void *h, unsigned int *n)
+{
+	return vs_bpf_status(h, n);
+}
+
+static int bpf_poll(void *h, int ms, vs_event_fn cb, void *ctx)
+{
+	return vs_bpf_poll(h, ms, cb, ctx);
+}
+
+static int bpf_stop(void *h, vs_event_fn cb, void *ctx)
+{
+	/* what the ring buffer still holds */
+	return vs_bpf_poll(h, 0, cb, ctx);
+}
+
+static uint64_t bpf_lost(void *h)
+{
+	return vs_bpf_lost(h);
+}
+
+static void bpf_close(void *h)
+{
+	vs_bpf_close(h);
+}
+
+static int open_bpf(const struct vs_backend_opts *o, struct vs_backend *be,
+		    char *err, size_t errlen)
+{
+	struct vs_bpf_opts bo = {
+		.probes = o->probes,
+		.has_cid = o->has_cid,
+		.cid = o->cid,
+		.has_port = o->has_port,
+		.port = o->port,
+		.has_pid = o->has_pid,
+		.pid = o->pid,
+		.ringbuf_kb = o->buffer_kb,
+	};
+	struct vs_bpf *b;
+	int ret = vs_bpf_open(&bo, &b, err, errlen);
+
+	if (ret)
+		return ret;
+	be->name = "bpf";
+	be->clock = "mono";
+	be->h = b;
+	be->status = bpf_status;
+	be->poll = bpf_poll;
+	be->stop = bpf_stop;
+	be->lost = bpf_lost;
+	be->close = bpf_close;
+	return 0;
+}
+
 int vs_backend_open(const char *which, const struct vs_backend_opts *o,
 		    struct vs_backend *be, char *err, size_t errlen)
 {
+	char why[256];
+	int ret;
+
 	memset(be, 0, sizeof(*be));
-	if (!strcmp(which, "bpf")) {
-		snprintf(err, errlen, "the BPF backend is not built in");
-		return -ENOTSUP;
+	if (!strcmp(which, "bpf"))
+		return open_bpf(o, be, err, errlen);
+	if (!strcmp(which, "tracefs"))
+		return open_tracefs(o, be, err, errlen);
+	/* auto: BPF when it loads with a hook attached */
+	ret = open_bpf(o, be, why, sizeof(why));
+	if (!ret)
+		return 0;
+	ret = open_tracefs(o, be, err, errlen);
+	snprintf(be->fallback, sizeof(be->fallback), "%s", why);
+	if (ret) {
+		char t[256];
+
+		snprintf(t, sizeof(t), "%s", err);
+		snprintf(err, errlen, "BPF: %s; tracefs: %s", why, t);
 	}
-	if (!strcmp(which, "auto"))
-		snprintf(be->fallback, sizeof(be->fallback),
-			 "BPF: not built in");
-	return open_tracefs(o, be, err, errlen);
+	return ret;
 }

@@ -624,7 +624,7 @@ int main(int argc, char **argv)
 	ret = vs_backend_open(backend, &bo, &be, err, sizeof(err));
 	if (ret) {
 		error("failed to start capturing: %s", err);
-		return ret == -ENOENT ? 1 : 2;
+		return ret == -ENOENT || ret == -EOPNOTSUPP ? 1 : 2;
 	}
 	fill_info(&info, &be, &bo, sysname);
 	if (open_sinks(&out, output, stream, &info)) {
