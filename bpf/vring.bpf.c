@@ -111,6 +111,40 @@ int BPF_KPROBE(virtqueue_notify_kprobe, struct virtqueue *vq)
 }
 
 /*
+ * The transport's notify callback: virtqueue_kick() reaches it through
+ * vq->notify with virtqueue_notify() inlined (virtio_ring.c builds it into
+ * its caller), so the kick is seen here: vp_notify (virtio-pci),
+ * vm_notify (virtio-mmio, as on Android's crosvm).
+ */
+SEC("fentry/vp_notify")
+int BPF_PROG(vp_notify_fentry, struct virtqueue *vq)
+{
+	emit_vq(VS_EV_VQ_KICK, vq, false);
+	return 0;
+}
+
+SEC("kprobe/vp_notify")
+int BPF_KPROBE(vp_notify_kprobe, struct virtqueue *vq)
+{
+	emit_vq(VS_EV_VQ_KICK, vq, false);
+	return 0;
+}
+
+SEC("fentry/vm_notify")
+int BPF_PROG(vm_notify_fentry, struct virtqueue *vq)
+{
+	emit_vq(VS_EV_VQ_KICK, vq, false);
+	return 0;
+}
+
+SEC("kprobe/vm_notify")
+int BPF_KPROBE(vm_notify_kprobe, struct virtqueue *vq)
+{
+	emit_vq(VS_EV_VQ_KICK, vq, false);
+	return 0;
+}
+
+/*
  * int virtqueue_add_*(struct virtqueue *vq, ...): a buffer was posted when
  * it returns 0. fexit sees the arguments and the result; the kprobe pair
  * keeps the queue between entry and return.

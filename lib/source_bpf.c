@@ -127,6 +127,8 @@ static const struct hook_def hook_defs[] = {
 	   "vring_interrupt_kprobe"),
 	FN(VS_PROBE_VRING, "virtqueue_notify", "virtqueue_notify_fentry",
 	   "virtqueue_notify_kprobe"),
+	FN(VS_PROBE_VRING, "vp_notify", "vp_notify_fentry", "vp_notify_kprobe"),
+	FN(VS_PROBE_VRING, "vm_notify", "vm_notify_fentry", "vm_notify_kprobe"),
 	FN_RET(VS_PROBE_VRING, "virtqueue_add_outbuf", "virtqueue_add_outbuf"),
 	FN_RET(VS_PROBE_VRING, "virtqueue_add_inbuf", "virtqueue_add_inbuf"),
 	FN_RET(VS_PROBE_VRING, "virtqueue_add_inbuf_ctx",

@@ -61,6 +61,17 @@ trace_ship() {
 	ship_port=$((ship_port + 1))
 }
 
+# ready FILE: until vsock-trace says it captures (BPF attaches fentry
+# trampolines, each an RCU-tasks grace period: seconds under emulation)
+ready() {
+	i=0
+	while ! grep -q 'capturing' "$1" 2>/dev/null && [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "guest: capture ready after $((i / 10)).$((i % 10)) s"
+}
+
 interrupts() {
 	grep -i virtio /proc/interrupts | sed 's/^/guest: irq /'
 }
@@ -109,10 +120,10 @@ irq | refill)
 trace)
 	# vsock-trace in here: a known workload over vsock_loopback and
 	# through serve, captured by each backend in turn
-	for b in tracefs; do
+	for b in tracefs bpf; do
 		vsockio recv vsock:7400 >/tmp/r1 & p1=$!
-		vsock-trace -b $b -p vsock,irq -o /tmp/cap-$b.vscap 2>/tmp/$b.err & tp=$!
-		sleep 1
+		vsock-trace -b $b -p vsock,vring,irq -o /tmp/cap-$b.vscap 2>/tmp/$b.err & tp=$!
+		ready /tmp/$b.err
 		vsockio send vsock:1:7400 -b $MiB -w 65536 >/dev/null
 		wait $p1
 		vsockio send vsock:2:7000 -b $MiB -w 65536 >/dev/null
@@ -128,8 +139,8 @@ trace)
 	done
 	# killed in the middle of a capture: readable up to the last record
 	vsockio recv vsock:7401 >/tmp/r2 & p2=$!
-	vsock-trace -b tracefs -p vsock -o /tmp/cap-kill.vscap 2>/dev/null & tp=$!
-	sleep 1
+	vsock-trace -b tracefs -p vsock -o /tmp/cap-kill.vscap 2>/tmp/k.err & tp=$!
+	ready /tmp/k.err
 	vsockio send vsock:1:7401 -b $((16 * MiB)) -w 4096 >/dev/null & p3=$!
 	sleep 0.5
 	kill -KILL $tp
@@ -149,8 +160,8 @@ tracebench)
 		for b in $backends; do
 			tp=
 			if [ $b != none ]; then
-				vsock-trace -b $b -q -o /tmp/tb.vscap 2>/tmp/tb.err & tp=$!
-				sleep 1
+				vsock-trace -b $b -o /tmp/tb.vscap 2>/tmp/tb.err & tp=$!
+				ready /tmp/tb.err
 			fi
 			vsockio recv vsock:7500 >/tmp/r1 & p1=$!
 			sleep 0.2

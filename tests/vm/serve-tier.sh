@@ -28,11 +28,12 @@ guest=$vm/guest
 VSIO=$vm/vsockio
 REPORT=$B/vsock-report
 REFDEV=$B/vsock-refdev
+BUILD_TRACE=$B/vsock-trace
 MiB=1048576
 TESTS="vm-boot vm-g2h-1B vm-g2h-32conn vm-g2h-1MiB vm-h2g-1B vm-h2g-32conn
 vm-h2g-1MiB vm-host-reader-stall vm-loopback-report vm-guest-report
 vm-fault-withhold-credit vm-fault-drop-irq vm-fault-stop-rx-refill
-vm-trace-tracefs vm-trace-sigkill"
+vm-trace-tracefs vm-trace-bpf vm-trace-bpf-vring vm-trace-sigkill"
 
 say() { echo "  $*"; }
 pass() { echo "PASS $1"; }
@@ -358,16 +359,17 @@ fault_test refill vm-fault-stop-rx-refill credit_stall,unanswered_interrupt,lost
 
 # --- vsock-trace in the guest ---------------------------------------------
 prep_trace() {
-	hrecv 7000
+	hrecv 7000 "-n 2"
 	hget 7900 cap-tracefs.vscap
-	hget 7901 cap-kill.vscap
+	hget 7901 cap-bpf.vscap
+	hget 7902 cap-kill.vscap
 }
 if ! want trace; then
 	:
 elif ! boot_with prep_trace trace; then
 	fail vm-trace-tracefs "guest run failed (see $d/console.log)"
 else
-	for b in tracefs; do
+	for b in tracefs bpf; do
 		t=vm-trace-$b
 		if ! grep -q "^guest: vsock-trace $b exit 0" "$d/console.log" ||
 			! shipped "cap-$b" "cap-$b.vscap"; then
@@ -389,6 +391,16 @@ else
 			fail "$t" "loopback tx $lo rx $lo_rx, through serve $sv bytes (want $((MiB + 8)) each), $skipped lines skipped (see $d/cap-$b.json)"
 		fi
 	done
+	# BPF's vring probes see the vsock device's queues
+	if [ -s "$d/cap-bpf.vscap" ] &&
+		"$BUILD_TRACE" --from "$d/cap-bpf.vscap" --format text -q -o "$d/cap-bpf.txt" &&
+		grep -q 'vq_kick: dev=vsock vq=tx' "$d/cap-bpf.txt" &&
+		grep -Eq 'vq_(irq|get): dev=vsock vq=rx' "$d/cap-bpf.txt"; then
+		pass vm-trace-bpf-vring
+		say "vm-trace-bpf-vring: $(grep -c 'dev=vsock' "$d/cap-bpf.txt") vsock queue events; $(grep "^guest: bpf: vsock-trace: bpf backend, [0-9]* events" "$d/console.log" | sed 's/^guest: bpf: //')"
+	else
+		fail vm-trace-bpf-vring "no vsock queue kicks/interrupts in the BPF capture (see $d/cap-bpf.txt, $d/console.log)"
+	fi
 	# the capture of a vsock-trace killed mid-stream: every record up to
 	# the cut is there, and the packets in it are whole
 	if shipped cap-kill cap-kill.vscap &&
