@@ -499,7 +499,7 @@ static void test_vring_refused(void)
 		CHECK(strstr(st[i].why, "kprobe: ") ||
 		      strstr(st[i].why, "kretprobe: "));
 	}
-	CHECK_EQ_U(vring, 7);
+	CHECK_EQ_U(vring, 9); /* 7 ring functions, 2 transports' notify */
 	CHECK(!attached_tp(status_of(b, "irq_handler_entry")));
 	st = status_of(b, "vring_interrupt()");
 	CHECK(st != NULL);
