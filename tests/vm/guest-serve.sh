@@ -122,6 +122,7 @@ trace)
 	# through serve, captured by each backend in turn
 	for b in tracefs bpf; do
 		vsockio recv vsock:7400 >/tmp/r1 & p1=$!
+		rm -f /tmp/$b.err
 		vsock-trace -b $b -p vsock,vring,irq -o /tmp/cap-$b.vscap 2>/tmp/$b.err & tp=$!
 		ready /tmp/$b.err
 		vsockio send vsock:1:7400 -b $MiB -w 65536 >/dev/null
@@ -160,6 +161,7 @@ tracebench)
 		for b in $backends; do
 			tp=
 			if [ $b != none ]; then
+				rm -f /tmp/tb.err
 				vsock-trace -b $b -o /tmp/tb.vscap 2>/tmp/tb.err & tp=$!
 				ready /tmp/tb.err
 			fi
