@@ -989,6 +989,9 @@ int vs_bpf_poll(struct vs_bpf *b, int timeout_ms,
 	b->cb_ctx = ctx;
 	b->delivered = 0;
 	err = ring_buffer__poll(b->ring, timeout_ms);
+	/* records come without a wakeup (rec_submit): read them anyway */
+	if (err >= 0)
+		err = ring_buffer__consume(b->ring);
 	b->cb = NULL;
 	if (err < 0 && err != BUDGET_SPENT)
 		return err;
