@@ -151,13 +151,13 @@ trace)
 	;;
 tracebench)
 	# vsock_loopback throughput with no capture, with tracefs, with BPF
-	# (when the tool has it), in turn, three rounds; 32 MiB each
+	# (when the tool has it), in turn, five rounds; 32 MiB each
 	backends="none tracefs"
 	# BPF when this vsock-trace has it and the kernel takes it
 	vsock-trace -b bpf -p irq -d 0.1 -q -o /dev/null 2>/dev/null &&
 		backends="$backends bpf"
 	echo "guest: tracebench backends $backends"
-	for i in 1 2 3; do
+	for i in 1 2 3 4 5; do
 		for b in $backends; do
 			tp=
 			if [ $b != none ]; then
