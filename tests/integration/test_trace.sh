@@ -131,8 +131,8 @@ else
 fi
 # the capture format (the default): vsock-report reads it, and one killed
 # with SIGKILL in the middle is readable up to its last whole record
-busy 1
-"$TRACE" --backend tracefs -p irq -d 0.8 -o "$TMP/irq.vscap" 2>"$TMP/c.err"
+busy 2
+"$TRACE" --backend tracefs -p irq -d 1 -o "$TMP/irq.vscap" 2>"$TMP/c.err"
 rc=$?
 out=$("$REPORT" -j "$TMP/irq.vscap" 2>&1)
 if [ $rc -eq 0 ] && head -c 8 "$TMP/irq.vscap" | grep -q 'VSCAPT' &&
@@ -141,10 +141,16 @@ if [ $rc -eq 0 ] && head -c 8 "$TMP/irq.vscap" | grep -q 'VSCAPT' &&
 else
 	fail trace_capture_read "exit $rc: $(head -c 200 <<<"$out")"
 fi
-busy 1
-"$TRACE" --backend tracefs -p irq -o "$TMP/kill.vscap" 2>/dev/null &
+busy 4
+"$TRACE" --backend tracefs -p irq -o "$TMP/kill.vscap" 2>"$TMP/kill.err" &
 pid=$!
-sleep 0.7
+# killed once it has captured for a while (records reach the file every
+# 100 ms)
+for i in $(seq 50); do
+	grep -q capturing "$TMP/kill.err" && break
+	sleep 0.1
+done
+sleep 1.5
 kill -KILL $pid
 wait $pid 2>/dev/null
 wait
@@ -158,8 +164,8 @@ else
 fi
 # --- BPF backend: interrupts and failed allocations; auto picks it; the
 # function probes (vring) refused on a kernel without fentry/kprobes ---
-busy 1
-"$TRACE" -p irq,alloc -d 1 -o "$TMP/bpf.vscap" 2>"$TMP/bpf.err"
+busy 3
+"$TRACE" -p irq,alloc -d 1.5 -o "$TMP/bpf.vscap" 2>"$TMP/bpf.err"
 wait
 rc=$?
 out=$("$REPORT" -j "$TMP/bpf.vscap" 2>&1)
