@@ -408,6 +408,26 @@ void vs_hdr_decode(const void *wire, struct vs_hdr *h)
 	h->fwd_cnt = get32(b + 40);
 }
 
+void vs_hdr_event(const struct vs_hdr *h, bool tx, struct vs_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = tx ? VS_EV_PKT_TX : VS_EV_PKT_RX;
+	ev->present = VS_HAS_HDR;
+	ev->pkt.src_cid = h->src_cid;
+	ev->pkt.dst_cid = h->dst_cid;
+	ev->pkt.src_port = h->src_port;
+	ev->pkt.dst_port = h->dst_port;
+	ev->pkt.len = h->len;
+	ev->pkt.type = h->type;
+	ev->pkt.op = h->op;
+	ev->pkt.flags = h->flags;
+	if (!tx) {
+		ev->present |= VS_HAS_BUF_ALLOC | VS_HAS_FWD_CNT;
+		ev->pkt.buf_alloc = h->buf_alloc;
+		ev->pkt.fwd_cnt = h->fwd_cnt;
+	}
+}
+
 /* ---- hash tables -------------------------------------------------------- */
 
 static uint32_t mix(uint64_t x)

@@ -39,6 +39,12 @@ struct vs_hdr {
 /* little-endian wire form, VS_HDR_SIZE bytes */
 void vs_hdr_encode(const struct vs_hdr *h, void *wire);
 void vs_hdr_decode(const void *wire, struct vs_hdr *h);
+/*
+ * vs_hdr_event - the event a packet makes as the kernel traces it:
+ * alloc_pkt when @tx, else recv_pkt, which also carries buf_alloc and
+ * fwd_cnt. The rest of @ev (time, task) is zeroed for the caller to set.
+ */
+void vs_hdr_event(const struct vs_hdr *h, bool tx, struct vs_event *ev);
 
 enum vs_sock_state {
 	VS_SOCK_CONNECTING, /* REQUEST sent */

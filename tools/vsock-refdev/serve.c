@@ -207,22 +207,7 @@ static void emit_pkt(struct serve *sv, bool tx, const struct vs_hdr *h)
 {
 	struct vs_event ev;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = tx ? VS_EV_PKT_TX : VS_EV_PKT_RX;
-	ev.present = VS_HAS_HDR;
-	ev.pkt.src_cid = h->src_cid;
-	ev.pkt.dst_cid = h->dst_cid;
-	ev.pkt.src_port = h->src_port;
-	ev.pkt.dst_port = h->dst_port;
-	ev.pkt.len = h->len;
-	ev.pkt.type = h->type;
-	ev.pkt.op = h->op;
-	ev.pkt.flags = h->flags;
-	if (!tx) {
-		ev.present |= VS_HAS_BUF_ALLOC | VS_HAS_FWD_CNT;
-		ev.pkt.buf_alloc = h->buf_alloc;
-		ev.pkt.fwd_cnt = h->fwd_cnt;
-	}
+	vs_hdr_event(h, tx, &ev);
 	emit(sv, &ev, "vhost-refdev", 900);
 }
 
