@@ -17,6 +17,7 @@
 #include "capture.h"
 #include "correlate.h"
 #include "engine.h"
+#include "inputs.h"
 #include "report.h"
 #include "source.h"
 
@@ -136,48 +137,32 @@ static int parse_time(const char *s, uint64_t *ns)
 	return 0;
 }
 
-struct input {
-	const char *name;
-	const char *path;
-	struct vs_source *src;
-	struct vs_event *ev; /* the next event, when has (the source's) */
-	bool has;
-	uint64_t ref;
-};
-
 struct progress {
 	bool on;
 	struct timespec last;
-	const char *phase;
 };
 
-static void progress_show(struct progress *p, struct input *in, unsigned n,
-			  bool force)
+static void progress_show(void *ctx, const struct vs_inputs *in)
 {
+	struct progress *p = ctx;
 	struct timespec now;
-	uint64_t done = 0, total = 0;
+	uint64_t done, total;
+	const char *phase;
 
 	if (!p->on)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (!force && (now.tv_sec - p->last.tv_sec) * 1000000000ll +
-				      (now.tv_nsec - p->last.tv_nsec) <
-			      200000000ll)
+	if ((now.tv_sec - p->last.tv_sec) * 1000000000ll +
+		    (now.tv_nsec - p->last.tv_nsec) <
+	    200000000ll)
 		return;
 	p->last = now;
-	for (unsigned int i = 0; i < n; i++) {
-		uint64_t d, t;
-
-		vs_source_progress(in[i].src, &d, &t);
-		done += d;
-		total += t;
-	}
+	vs_inputs_progress(in, &done, &total, &phase);
 	if (total)
-		fprintf(stderr, "\r%s: %s: %3.0f%% of %.1f MB ", prog, p->phase,
+		fprintf(stderr, "\r%s: %s: %3.0f%% of %.1f MB ", prog, phase,
 			100.0 * (double)done / (double)total, total / 1e6);
 	else
-		fprintf(stderr, "\r%s: %s: %.1f MB ", prog, p->phase,
-			done / 1e6);
+		fprintf(stderr, "\r%s: %s: %.1f MB ", prog, phase, done / 1e6);
 }
 
 static void progress_clear(struct progress *p)
@@ -186,80 +171,21 @@ static void progress_clear(struct progress *p)
 		fprintf(stderr, "\r\033[K");
 }
 
-static int next_event(struct input *in, unsigned int sys)
-{
-	int r = vs_source_next_ref(in->src, &in->ev);
-
-	if (r < 0)
-		return r;
-	in->has = r > 0;
-	if (in->has)
-		in->ev->system = (uint16_t)sys;
-	return 0;
-}
-
-/* the first pass over several captures: estimate their clocks */
-static int estimate(struct input *in, unsigned int n, struct vs_engine *e,
-		    struct vs_corr *corr, struct progress *pg)
-{
-	struct vs_clock clocks[VS_MAX_SYSTEMS];
-	uint64_t first[VS_MAX_SYSTEMS], last[VS_MAX_SYSTEMS];
-	unsigned long long cnt = 0;
-	int err;
-
-	pg->phase = "aligning clocks";
-	for (unsigned int i = 0; i < n; i++) {
-		for (;;) {
-			err = next_event(&in[i], i);
-			if (err)
-				return err;
-			if (!in[i].has)
-				break;
-			err = vs_corr_add(corr, in[i].ev);
-			if (err)
-				return err;
-			if (!(++cnt & 0xffff))
-				progress_show(pg, in, n, false);
-		}
-		first[i] = vs_source_stats(in[i].src)->first_ts;
-		last[i] = vs_source_stats(in[i].src)->last_ts;
-	}
-	err = vs_corr_estimate(corr, clocks, e->opt.irq_timeout_ns);
-	if (err)
-		return err;
-	for (unsigned int i = 0; i < n; i++) {
-		if (!clocks[i].known) {
-			/* line the captures' starts up, for the merge only */
-			clocks[i].offset_ns =
-				(int64_t)first[0] - (int64_t)first[i];
-		}
-		const uint64_t *cids;
-		unsigned int nc = vs_corr_cids(corr, i, &cids);
-
-		vs_engine_set_clock(e, i, &clocks[i]);
-		for (unsigned int k = 0; k < nc; k++)
-			vs_engine_add_cid(e, i, cids[k]);
-		vs_engine_set_window(e, i, first[i], last[i]);
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct vs_report_input rin[VS_MAX_SYSTEMS];
-	struct input in[VS_MAX_SYSTEMS];
-	const char *names[VS_MAX_SYSTEMS];
-	char defname[VS_MAX_SYSTEMS][VS_SYSNAME_LEN];
+	const char *names[VS_MAX_SYSTEMS], *paths[VS_MAX_SYSTEMS];
+	char name[VS_MAX_SYSTEMS][VS_SYSNAME_LEN];
+	struct vs_inputs *in = NULL;
+	struct vs_event *ev;
 	struct vs_report_opts ro = { .mode = VS_REPORT_TEXT };
 	struct progress pg = { 0 };
 	struct vs_options opt;
 	struct vs_engine *e = NULL;
-	struct vs_corr *corr = NULL;
 	int progress = -1, c, err, ret = EXIT_ERROR;
-	unsigned int n = 0;
+	unsigned int n = 0, bad;
 
 	vs_options_default(&opt);
-	memset(in, 0, sizeof(in));
 	while ((c = getopt_long(argc, argv, "jpqhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -335,129 +261,64 @@ int main(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	for (int i = optind; i < argc; i++, n++) {
-		char *arg = argv[i], *eq = strchr(arg, '=');
-		struct stat sb;
-
-		in[n].path = arg;
-		in[n].name = NULL;
-		if (eq && eq != arg && stat(arg, &sb)) {
-			*eq = '\0';
-			in[n].name = arg;
-			in[n].path = eq + 1;
-		}
-		if (!in[n].name) {
-			/* the file's name without directory and extension */
-			const char *b = strrchr(in[n].path, '/');
-			char *dot;
-
-			b = !strcmp(in[n].path, "-") ? "stdin"
-			    : b ? b + 1 : in[n].path;
-			snprintf(defname[n], sizeof(defname[n]), "%s", b);
-			dot = strrchr(defname[n], '.');
-			if (dot && dot != defname[n])
-				*dot = '\0';
-			in[n].name = defname[n];
-		}
+		vs_input_arg(argv[i], name[n], &paths[n]);
 		for (unsigned int k = 0; k < n; k++) {
-			if (!strcmp(in[k].name, in[n].name)) {
+			if (!strcmp(name[k], name[n])) {
 				error("two inputs are named '%s': name them "
 				      "with NAME=FILE",
-				      in[n].name);
+				      name[n]);
 				goto out;
 			}
 		}
-		names[n] = in[n].name;
+		names[n] = name[n];
 	}
-	for (unsigned int i = 0; i < n; i++) {
-		in[i].src = vs_source_open(in[i].path);
-		if (!in[i].src) {
-			error("failed to open %s: %s", in[i].path,
+	in = vs_inputs_open(n, paths, &bad);
+	if (!in) {
+		if (bad < n)
+			error("failed to open %s: %s", paths[bad],
 			      strerror(errno));
-			goto out;
-		}
-		vs_source_set_lean(in[i].src, true);
-		if (n > 1 && (err = vs_source_prepare_rewind(in[i].src))) {
-			error("failed to buffer %s: %s", in[i].path,
-			      strerror(-err));
-			goto out;
-		}
+		else
+			error("failed to open the inputs: %s", strerror(errno));
+		goto out;
 	}
 	pg.on = progress < 0 ? isatty(STDERR_FILENO) : progress;
+	vs_inputs_set_progress(in, progress_show, &pg);
 	e = vs_engine_new(&opt, n, names);
 	if (!e) {
 		error("failed to set up the analysis: %s", strerror(errno));
 		goto out;
 	}
-	if (n > 1) {
-		corr = vs_corr_new(n);
-		if (!corr) {
-			error("failed to set up correlation: %s",
-			      strerror(errno));
-			goto out;
-		}
-		err = estimate(in, n, e, corr, &pg);
-		if (err) {
-			error("failed to read the inputs: %s", vs_capture_strerror(err));
-			goto out;
-		}
-		for (unsigned int i = 0; i < n; i++) {
-			err = vs_source_rewind(in[i].src);
-			if (err) {
-				error("failed to reread %s: %s", in[i].path,
-				      vs_capture_strerror(err));
-				goto out;
-			}
-		}
+	err = vs_inputs_align(in, e, &bad);
+	if (err) {
+		error("failed to read %s: %s", bad < n ? paths[bad] : "the inputs",
+		      vs_capture_strerror(err));
+		goto out;
 	}
-	pg.phase = "analysing";
-	for (unsigned int i = 0; i < n; i++) {
-		err = next_event(&in[i], i);
+	while ((err = vs_inputs_next(in, e, &ev, NULL, &bad)) > 0) {
+		err = vs_engine_feed(e, ev);
 		if (err) {
-			error("failed to read %s: %s", in[i].path,
-			      vs_capture_strerror(err));
-			goto out;
-		}
-		if (in[i].has)
-			in[i].ref = vs_engine_ref(e, i, in[i].ev->ts_ns);
-	}
-	for (unsigned long long cnt = 0;; cnt++) {
-		int best = -1;
-
-		for (unsigned int i = 0; i < n; i++)
-			if (in[i].has && (best < 0 || in[i].ref < in[best].ref))
-				best = (int)i;
-		if (best < 0)
-			break;
-		err = vs_engine_feed(e, in[best].ev);
-		if (err) {
-			error("failed to analyse %s: %s", in[best].path,
+			error("failed to analyse %s: %s", paths[ev->system],
 			      strerror(-err));
 			goto out;
 		}
-		err = next_event(&in[best], (unsigned)best);
-		if (err) {
-			error("failed to read %s: %s", in[best].path,
-			      strerror(-err));
-			goto out;
-		}
-		/* the merge order; one input is in order already */
-		if (in[best].has && n > 1)
-			in[best].ref = vs_engine_ref(e, (unsigned)best,
-						     in[best].ev->ts_ns);
-		if (!(cnt & 0xffff))
-			progress_show(&pg, in, n, false);
+	}
+	if (err) {
+		error("failed to read %s: %s", paths[bad],
+		      vs_capture_strerror(err));
+		goto out;
 	}
 	progress_clear(&pg);
 	for (unsigned int i = 0; i < n; i++) {
-		const struct vs_source_stats *st = vs_source_stats(in[i].src);
+		const struct vs_source_stats *st =
+			vs_source_stats(vs_inputs_source(in, i));
 
 		if (!st->events) {
 			error("failed to read %s: no trace event in it (%" PRIu64
 			      " lines, %" PRIu64 " not understood)",
-			      in[i].path, st->lines, st->skipped);
+			      paths[i], st->lines, st->skipped);
 			goto out;
 		}
-		rin[i].path = in[i].path;
+		rin[i].path = paths[i];
 		rin[i].st = *st;
 	}
 	err = vs_engine_finish(e);
@@ -472,9 +333,7 @@ int main(int argc, char **argv)
 	ret = e->findings.n ? EXIT_FINDINGS : 0;
 out:
 	progress_clear(&pg);
-	vs_corr_free(corr);
 	vs_engine_free(e);
-	for (unsigned int i = 0; i < n; i++)
-		vs_source_close(in[i].src);
+	vs_inputs_close(in);
 	return ret;
 }
