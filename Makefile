@@ -30,7 +30,12 @@ CAP_CFLAGS := $(shell pkg-config --cflags libtracefs libtraceevent 2>/dev/null)
 TRACE_OBJS := $(BUILD)/tools/vsock-trace/main.o \
 	$(BUILD)/tools/vsock-trace/backend.o
 
-TOOLS := vsock-report vsock-refdev vsock-trace
+TOP_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/vsocktop/*.c)) \
+	$(BUILD)/tools/vsock-trace/backend.o
+CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || \
+	echo -lncursesw -ltinfo)
+
+TOOLS := vsock-report vsock-refdev vsock-trace vsocktop
 TOOL_BINS := $(TOOLS:%=$(BUILD)/%)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -43,7 +48,7 @@ SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/san/%)
 # Debian packages the build and the tests need (make deps installs them);
 # the real-kernel tier's come from tests/vm/prepare.sh
 DEB_PKGS := gcc make libc6-dev clang libclang-rt-14-dev jq groff-base \
-	pkg-config libtracefs-dev libtraceevent-dev \
+	pkg-config libtracefs-dev libtraceevent-dev libncurses-dev tmux expect \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static \
 	libtracefs-dev:arm64 libtraceevent-dev:arm64 \
 	llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
@@ -65,6 +70,7 @@ ALL_CFLAGS += -I$(BUILD)/bpf $(shell pkg-config --cflags libbpf 2>/dev/null)
 LDLIBS += $(shell pkg-config --libs libbpf libelf zlib 2>/dev/null || \
 	echo -lbpf -lelf -lz)
 
+.DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .PHONY: all deps check demo bench install clean unit fuzz vm-check android
 
@@ -111,7 +117,19 @@ $(BUILD)/vsock-trace: $(TRACE_OBJS) $(CAP_OBJS) $(LIB)
 		$(LDLIBS) $(if $(STATIC),-ldl 2>&1 | \
 		{ grep -v "dlopen\|load_plugin\|getaddrinfo\|open_stream" || true; })
 
-$(CAP_OBJS) $(TRACE_OBJS): ALL_CFLAGS += $(CAP_CFLAGS)
+$(CAP_OBJS) $(TRACE_OBJS) $(TOP_OBJS): ALL_CFLAGS += $(CAP_CFLAGS)
+
+$(BUILD)/vsocktop: $(TOP_OBJS) $(CAP_OBJS) $(LIB)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(CAP_LIBS) $(CURSES_LIBS) $(LDLIBS)
+
+# the guest's copy: static (batch mode is what the tier runs)
+$(BUILD)/vm/guest/vsocktop: $(TOP_OBJS) $(CAP_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LINK    $@ (static)")
+	$(Q)$(CC) $(CFLAGS) -static -o $@ $^ $(CAP_LIBS) $(CURSES_LIBS) \
+		$(LDLIBS) -ldl 2>&1 | \
+		{ grep -v "dlopen\|load_plugin\|getaddrinfo\|open_stream" || true; }
 
 $(BUILD)/vsock-refdev: $(BUILD)/tools/vsock-refdev/main.o \
 		$(BUILD)/tools/vsock-refdev/sim.o \

@@ -40,9 +40,8 @@ enum rec_type {
 
 /* CRC-32 of IEEE 802.3 / zlib (reflected 0xedb88320), four bits a step */
 static const uint32_t crc_nibble[16] = {
-	0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac,
-	0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
-	0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
+	0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4,
+	0x4db26158, 0x5005713c, 0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
 	0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
 };
 
@@ -269,7 +268,7 @@ static int put_kv(char *buf, size_t *off, const char *key, const char *val,
 	return 0;
 }
 
-#define PUT_STR(key, field)                                                 \
+#define PUT_STR(key, field) \
 	put_kv(text, &n, key, info->field, sizeof(info->field))
 
 /* the header record into @rec (REC_HDR + HDR_TEXT_MAX bytes) */
@@ -286,9 +285,9 @@ static int encode_header(const struct vs_capture_info *info, uint8_t *rec)
 	snprintf(text, HDR_TEXT_MAX, "version=%u.%u\n",
 		 VS_CAPTURE_VERSION_MAJOR, VS_CAPTURE_VERSION_MINOR);
 	n = strlen(text);
-	err = info->writer[0] ? PUT_STR("writer", writer)
-			      : put_kv(text, &n, "writer",
-				       "vsockscope " VS_VERSION, 32);
+	err = info->writer[0] ?
+		      PUT_STR("writer", writer) :
+		      put_kv(text, &n, "writer", "vsockscope " VS_VERSION, 32);
 	err = err ?: PUT_STR("system", system);
 	err = err ?: PUT_STR("kernel", kernel);
 	err = err ?: PUT_STR("arch", arch);
@@ -297,8 +296,9 @@ static int encode_header(const struct vs_capture_info *info, uint8_t *rec)
 	err = err ?: PUT_STR("backend", backend);
 	err = err ?: PUT_STR("probes_attached", probes_attached);
 	err = err ?: PUT_STR("probes_refused", probes_refused);
-	err = err ?: put_kv(text, &n, "start_realtime_ns", num[1],
-			    sizeof(num[1]));
+	err = err   ?:
+		      put_kv(text, &n, "start_realtime_ns", num[1],
+			     sizeof(num[1]));
 	err = err ?: put_kv(text, &n, "start_ts_ns", num[2], sizeof(num[2]));
 	if (err)
 		return err;
@@ -309,7 +309,7 @@ static int encode_header(const struct vs_capture_info *info, uint8_t *rec)
 
 struct vs_capture_writer {
 	int fd;
-	size_t used;	/* bytes queued in buf */
+	size_t used; /* bytes queued in buf */
 	uint64_t events; /* records queued, for the end record */
 	uint64_t lost_records;
 	uint64_t lost;
@@ -587,9 +587,10 @@ static int decode_event(const uint8_t *p, size_t n, struct vs_event *ev)
 struct vs_capture_reader {
 	const uint8_t *buf;
 	size_t len;
-	size_t off;	     /* the next record */
+	size_t off; /* the next record */
+	uint64_t base; /* bytes dropped before buf (rebase) */
 	uint64_t ev_records; /* event records, decoded or skipped */
-	int state;	     /* 0 reading, 1 end record read, -EBADMSG */
+	int state; /* 0 reading, 1 end record read, -EBADMSG */
 	struct vs_capture_info info;
 	struct vs_capture_stats st;
 };
@@ -631,12 +632,12 @@ static int rec_at(const uint8_t *buf, size_t len, size_t off,
 	n = (size_t)rec[2] | (size_t)rec[3] << 8;
 	if (left - REC_HDR < n)
 		return 0;
-	if (rec_crc(rec, n) != ((uint32_t)rec[4] | (uint32_t)rec[5] << 8 |
-				(uint32_t)rec[6] << 16 |
-				(uint32_t)rec[7] << 24)) {
+	if (rec_crc(rec, n) !=
+	    ((uint32_t)rec[4] | (uint32_t)rec[5] << 8 | (uint32_t)rec[6] << 16 |
+	     (uint32_t)rec[7] << 24)) {
 		end = off + REC_HDR + n;
-		return zeros_from(buf, off, len) < end && len > end ? 0
-								     : -EBADMSG;
+		return zeros_from(buf, off, len) < end && len > end ? 0 :
+								      -EBADMSG;
 	}
 	*type = rec[0];
 	*pl = rec + REC_HDR;
@@ -678,10 +679,11 @@ static int header_line(struct vs_capture_info *info, const char *key,
 		const char *key;
 		size_t off, size;
 	} strs[] = {
-#define S(f) { #f, offsetof(struct vs_capture_info, f),                      \
-	       sizeof(((struct vs_capture_info *)0)->f) }
-		S(writer), S(system), S(kernel), S(arch), S(clock),
-		S(backend), S(probes_attached), S(probes_refused),
+#define S(f)                                       \
+	{ #f, offsetof(struct vs_capture_info, f), \
+	  sizeof(((struct vs_capture_info *)0)->f) }
+		S(writer), S(system),  S(kernel),	   S(arch),
+		S(clock),  S(backend), S(probes_attached), S(probes_refused),
 #undef S
 	};
 	uint64_t x;
@@ -734,16 +736,16 @@ static int parse_header(const uint8_t *p, size_t len,
 			if (!eq || eq - s != 7 || memcmp(s, "version", 7))
 				return -EBADMSG;
 			dot = memchr(eq, '.', (size_t)(eol - eq));
-			if (!dot || parse_u64(eq + 1, (size_t)(dot - eq - 1),
-					      &major) ||
+			if (!dot ||
+			    parse_u64(eq + 1, (size_t)(dot - eq - 1), &major) ||
 			    parse_u64(dot + 1, (size_t)(eol - dot - 1), &minor))
 				return -EBADMSG;
 			if (major != VS_CAPTURE_VERSION_MAJOR)
 				return -EPROTONOSUPPORT;
 			info->version_major = (uint16_t)major;
-			info->version_minor =
-				minor > UINT16_MAX ? UINT16_MAX
-						   : (uint16_t)minor;
+			info->version_minor = minor > UINT16_MAX ?
+						      UINT16_MAX :
+						      (uint16_t)minor;
 			first = false;
 		} else if (eq) {
 			err = header_line(info, s, (size_t)(eq - s), eq + 1,
@@ -813,6 +815,23 @@ int vs_capture_reader_update(struct vs_capture_reader *r, const void *buf,
 	return 0;
 }
 
+size_t vs_capture_reader_consumed(const struct vs_capture_reader *r)
+{
+	return r->off;
+}
+
+int vs_capture_reader_rebase(struct vs_capture_reader *r, const void *buf,
+			     size_t len, size_t dropped)
+{
+	if (dropped > r->off || len < r->off - dropped)
+		return -EINVAL;
+	r->buf = buf;
+	r->len = len;
+	r->off -= dropped;
+	r->base += dropped;
+	return 0;
+}
+
 const struct vs_capture_info *
 vs_capture_reader_info(const struct vs_capture_reader *r)
 {
@@ -828,8 +847,7 @@ static int damaged(struct vs_capture_reader *r)
 }
 
 /* an end record: the counts of what the writer queued before it */
-static int end_record(struct vs_capture_reader *r, const uint8_t *p,
-		      size_t n)
+static int end_record(struct vs_capture_reader *r, const uint8_t *p, size_t n)
 {
 	struct dec d = { p, n, false };
 	uint64_t events = get_u64(&d), lost_records = get_u64(&d);
@@ -895,7 +913,7 @@ int vs_capture_next(struct vs_capture_reader *r, struct vs_event *ev,
 			if (end_record(r, pl, plen))
 				return damaged(r);
 			r->off = next;
-			r->st.good_bytes = next;
+			r->st.good_bytes = r->base + next;
 			r->st.tail_bytes = r->len - next;
 			r->st.complete = true;
 			r->state = 1;
@@ -907,7 +925,7 @@ int vs_capture_next(struct vs_capture_reader *r, struct vs_event *ev,
 			break;
 		}
 		r->off = next;
-		r->st.good_bytes = next;
+		r->st.good_bytes = r->base + next;
 		if (ret) {
 			if (ret == VS_CAPTURE_EVENT)
 				r->st.events++;

@@ -31,18 +31,18 @@
 
 /* what the header record says about the capture */
 struct vs_capture_info {
-	char system[64];  /* the name the user gave, or the hostname */
+	char system[64]; /* the name the user gave, or the hostname */
 	char kernel[128]; /* uname -r */
-	char arch[32];	  /* uname -m */
-	int64_t cid;	  /* local vsock CID, -1 when unknown */
-	char clock[32];	  /* trace clock: "mono", "local", "boot"... */
+	char arch[32]; /* uname -m */
+	int64_t cid; /* local vsock CID, -1 when unknown */
+	char clock[32]; /* trace clock: "mono", "local", "boot"... */
 	char backend[16]; /* "bpf", "tracefs", "convert" */
 	/* "irq:tp_btf,alloc:tp_btf,vsock:raw_tp" */
 	char probes_attached[512];
 	/* "vring:fentry: EPERM; kprobe: not supported" */
 	char probes_refused[512];
 	uint64_t start_realtime_ns; /* CLOCK_REALTIME at the start */
-	uint64_t start_ts_ns;	    /* that instant on the trace clock */
+	uint64_t start_ts_ns; /* that instant on the trace clock */
 	char writer[32]; /* the program that wrote it; "" = this library */
 	/* filled by the reader: the version the file says it is */
 	uint16_t version_major;
@@ -56,7 +56,7 @@ enum vs_capture_lost_reason {
 
 /* a lost record: @count events that are not in the file */
 struct vs_capture_lost {
-	int32_t cpu;	/* the CPU whose buffer lost them, -1 not per CPU */
+	int32_t cpu; /* the CPU whose buffer lost them, -1 not per CPU */
 	uint32_t reason; /* enum vs_capture_lost_reason */
 	uint64_t count;
 	uint64_t ts_ns; /* when it was noticed, on the trace clock; 0 unknown */
@@ -125,21 +125,21 @@ int vs_capture_writer_close(struct vs_capture_writer *w);
 bool vs_capture_detect(const void *buf, size_t len);
 
 enum vs_capture_rec {
-	VS_CAPTURE_END = 0,   /* no more records */
+	VS_CAPTURE_END = 0, /* no more records */
 	VS_CAPTURE_EVENT = 1, /* *ev filled */
-	VS_CAPTURE_LOST = 2,  /* *lost filled */
+	VS_CAPTURE_LOST = 2, /* *lost filled */
 };
 
 struct vs_capture_stats {
-	uint64_t events;    /* event records read */
-	uint64_t lost;	    /* sum of the lost records' counts */
+	uint64_t events; /* event records read */
+	uint64_t lost; /* sum of the lost records' counts */
 	uint64_t lost_records;
-	uint64_t skipped;   /* records of unknown types or kinds, skipped */
+	uint64_t skipped; /* records of unknown types or kinds, skipped */
 	uint64_t good_bytes; /* offset just past the last good record */
 	uint64_t tail_bytes; /* bytes after it, once the end is reached */
-	bool complete;	    /* the writer's end record was read */
-	bool truncated;	    /* the input stops inside a record */
-	bool damaged;	    /* a record failed its check: reading stops */
+	bool complete; /* the writer's end record was read */
+	bool truncated; /* the input stops inside a record */
+	bool damaged; /* a record failed its check: reading stops */
 };
 
 struct vs_capture_reader;
@@ -167,6 +167,18 @@ struct vs_capture_reader *vs_capture_reader_new(const void *buf, size_t len,
  */
 int vs_capture_reader_update(struct vs_capture_reader *r, const void *buf,
 			     size_t len);
+
+/*
+ * vs_capture_reader_rebase - a stream read for long: the caller dropped
+ * the first @dropped bytes of what it had (at most up to the next record,
+ * vs_capture_reader_consumed()) and @buf, @len now hold the rest and
+ * perhaps more. Offsets in the stats stay those of the whole stream.
+ * Returns 0, or -EINVAL when bytes not yet read were dropped.
+ */
+int vs_capture_reader_rebase(struct vs_capture_reader *r, const void *buf,
+			     size_t len, size_t dropped);
+/* bytes of the current buffer already read (the next record's offset) */
+size_t vs_capture_reader_consumed(const struct vs_capture_reader *r);
 
 const struct vs_capture_info *
 vs_capture_reader_info(const struct vs_capture_reader *r);

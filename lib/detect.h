@@ -19,6 +19,8 @@ void vs_credit_stall_check(struct vs_engine *e, struct vs_flow *f,
 void vs_credit_stall_note_reverse(struct vs_engine *e, struct vs_flow *f,
 				  const struct vs_event *ev);
 int vs_credit_stall_finish(struct vs_engine *e);
+/* is a stall of @f open now? *start: when it began (reference clock) */
+bool vs_credit_stall_open(const struct vs_flow *f, uint64_t *start);
 /* stalls still open when the engine goes away without finishing */
 void vs_credit_stall_free(struct vs_engine *e);
 

@@ -17,18 +17,18 @@
 #include "detect.h"
 
 struct vs_stall {
-	uint64_t start;		/* reference clock */
+	uint64_t start; /* reference clock */
 	int64_t free_at_start;
 	uint32_t need;
 	uint32_t buf_alloc;
 	int64_t fwd_at_start;
-	uint64_t rev_pkts;	/* packets from the receiver meanwhile */
-	bool fwd_moved;		/* ... and whether their fwd_cnt moved */
-	uint64_t rev_updates;	/* of which CREDIT_UPDATE */
-	uint64_t credit_reqs;	/* CREDIT_REQUESTs the sender sent */
-	int peer_sys;		/* the receiver's system if traced, or -1 */
+	uint64_t rev_pkts; /* packets from the receiver meanwhile */
+	bool fwd_moved; /* ... and whether their fwd_cnt moved */
+	uint64_t rev_updates; /* of which CREDIT_UPDATE */
+	uint64_t credit_reqs; /* CREDIT_REQUESTs the sender sent */
+	int peer_sys; /* the receiver's system if traced, or -1 */
 	uint64_t peer_tx_at_start;
-	struct vs_event first;	/* the event that started it */
+	struct vs_event first; /* the event that started it */
 };
 
 static uint32_t need_of(const struct vs_flow *f)
@@ -99,8 +99,8 @@ static const char *cause_of(struct vs_engine *e, struct vs_flow *f,
 			 " packets) but its fwd_cnt stayed at %u: the reader "
 			 "on %s stopped reading",
 			 s->rev_pkts, (uint32_t)s->fwd_at_start,
-			 peer_sys >= 0 ? e->sys[peer_sys].name
-				       : "the other side");
+			 peer_sys >= 0 ? e->sys[peer_sys].name :
+					 "the other side");
 		return "receiver_not_reading";
 	}
 	if (!s->rev_pkts && lost) {
@@ -118,8 +118,8 @@ static const char *cause_of(struct vs_engine *e, struct vs_flow *f,
 			 "updates back%s",
 			 e->sys[peer_sys].name,
 			 s->credit_reqs ? " (the sender asked with "
-					  "CREDIT_REQUEST)"
-					: "");
+					  "CREDIT_REQUEST)" :
+					  "");
 		return "no_credit_update";
 	}
 	if (!s->rev_pkts) {
@@ -135,15 +135,16 @@ static const char *cause_of(struct vs_engine *e, struct vs_flow *f,
 				 "CREDIT_UPDATEs: the receiver stopped reading "
 				 "or never sent one%s",
 				 s->credit_reqs ? " (the sender asked with "
-						  "CREDIT_REQUEST)"
-						: "");
+						  "CREDIT_REQUEST)" :
+						  "");
 			return "no_credit_update_one_way";
 		}
 		snprintf(why, size,
 			 "nothing came back from the receiver: it stopped "
 			 "reading, or its updates were not sent%s",
-			 s->credit_reqs ? " (the sender asked with CREDIT_REQUEST)"
-					: "");
+			 s->credit_reqs ?
+				 " (the sender asked with CREDIT_REQUEST)" :
+				 "");
 		return "no_credit_update";
 	}
 	snprintf(why, size,
@@ -181,15 +182,14 @@ static void emit(struct vs_engine *e, struct vs_flow *f, uint64_t end,
 	snprintf(fd->cause, sizeof(fd->cause), "%s", cause);
 	snprintf(fd->ended_by, sizeof(fd->ended_by), "%s", ended_by);
 	vs_tuple_str(&f->t, flow, sizeof(flow));
-	vs_finding_summary(fd,
-			   "%s on %s waited %.1f ms for credit (peer_free %" PRId64
-			   " of buf_alloc %u, needs %u)%s%s; %s",
-			   flow, e->sys[f->system].name, dur / 1e6,
-			   s->free_at_start < 0 ? 0 : s->free_at_start,
-			   s->buf_alloc, s->need,
-			   resolved ? ", ended by " : ", not resolved",
-			   resolved ? ended_by : " when the capture ended",
-			   why);
+	vs_finding_summary(
+		fd,
+		"%s on %s waited %.1f ms for credit (peer_free %" PRId64
+		" of buf_alloc %u, needs %u)%s%s; %s",
+		flow, e->sys[f->system].name, dur / 1e6,
+		s->free_at_start < 0 ? 0 : s->free_at_start, s->buf_alloc,
+		s->need, resolved ? ", ended by " : ", not resolved",
+		resolved ? ended_by : " when the capture ended", why);
 	vs_finding_evidence(fd, &s->first);
 	if (last)
 		vs_finding_evidence(fd, last);
@@ -238,8 +238,8 @@ void vs_credit_stall_check(struct vs_engine *e, struct vs_flow *f,
 			f->stall->credit_reqs++;
 		if (ends_connection(f, ev)) {
 			close_stall(e, f, ref, true,
-				    ev->pkt.op == VS_OP_RST ? "a reset"
-							    : "a shutdown",
+				    ev->pkt.op == VS_OP_RST ? "a reset" :
+							      "a shutdown",
 				    ev);
 			return;
 		}
@@ -269,6 +269,14 @@ void vs_credit_stall_check(struct vs_engine *e, struct vs_flow *f,
 	}
 }
 
+bool vs_credit_stall_open(const struct vs_flow *f, uint64_t *start)
+{
+	if (!f->stall)
+		return false;
+	*start = f->stall->start;
+	return true;
+}
+
 int vs_credit_stall_finish(struct vs_engine *e)
 {
 	unsigned int n = vs_flow_count(e->flows);
@@ -282,8 +290,8 @@ int vs_credit_stall_finish(struct vs_engine *e)
 			continue;
 		s = &e->sys[f->system];
 		/* the capture went on past --until: the stall lasted to it */
-		end = s->cut ? e->opt.until_ns
-			     : vs_engine_ref(e, f->system, s->last_local);
+		end = s->cut ? e->opt.until_ns :
+			       vs_engine_ref(e, f->system, s->last_local);
 		if (end < f->stall->start)
 			end = f->stall->start;
 		close_stall(e, f, end, false, "", NULL);

@@ -86,8 +86,8 @@ static void close_(struct w *w, char c)
 #define arr_close(w) close_(w, ']')
 
 /* text only */
-static void __attribute__((format(printf, 2, 3))) txt(struct w *w,
-						      const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3)))
+txt(struct w *w, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -216,10 +216,10 @@ static void write_systems(struct w *w, const struct vs_engine *e,
 			txt(w, ", %s .. %s (%s)",
 			    secs(st->first_ts, b1, sizeof(b1)),
 			    secs(st->last_ts, b2, sizeof(b2)),
-			    st->last_ts >= st->first_ts
-				    ? dur(st->last_ts - st->first_ts, b3,
-					  sizeof(b3))
-				    : "timestamps go backwards");
+			    st->last_ts >= st->first_ts ?
+				    dur(st->last_ts - st->first_ts, b3,
+					sizeof(b3)) :
+				    "timestamps go backwards");
 		} else {
 			null(w, "first_ts_ns", NULL, NULL);
 			null(w, "last_ts_ns", NULL, NULL);
@@ -240,14 +240,13 @@ static void write_systems(struct w *w, const struct vs_engine *e,
 				    c->uncertainty_ns);
 				txt(w, " +/- %s",
 				    dur(c->uncertainty_ns, b2, sizeof(b2)));
-			}
-			else
+			} else
 				null(w, "offset_uncertainty_ns", "%s",
 				     " (uncertainty unknown)");
 			/* below the printed precision it is 0, not -0.000 */
 			dbl(w, "clock_drift_ppm",
-			    fabs(c->drift_ppm) >= 0.0005 ? ", drift %+.3f ppm"
-							 : NULL,
+			    fabs(c->drift_ppm) >= 0.0005 ? ", drift %+.3f ppm" :
+							   NULL,
 			    fabs(c->drift_ppm) >= 0.0005 ? c->drift_ppm : 0);
 			/* where offset_ns holds: the offset drifts from there */
 			i64(w, "clock_anchor_ns", NULL, c->anchor);
@@ -282,9 +281,9 @@ static void write_flows(struct w *w, const struct vs_engine *e)
 	char flow[VS_TUPLE_STRLEN], b[32];
 
 	txt(w, "FLOWS\n");
-	txt(w, "  %-*s %-28s %-11s %9s %12s %9s %12s %10s %9s\n", w->nw, "SYSTEM",
-	    "FLOW", "STATE", "TX_PKTS", "TX_BYTES", "RX_PKTS", "RX_BYTES",
-	    "MIN_FREE", "STALLED");
+	txt(w, "  %-*s %-28s %-11s %9s %12s %9s %12s %10s %9s\n", w->nw,
+	    "SYSTEM", "FLOW", "STATE", "TX_PKTS", "TX_BYTES", "RX_PKTS",
+	    "RX_BYTES", "MIN_FREE", "STALLED");
 	arr_open(w, "flows");
 	for (unsigned int sys = 0; sys < e->nsys; sys++) {
 		for (unsigned int i = 0; i < n; i++) {
@@ -304,8 +303,8 @@ static void write_flows(struct w *w, const struct vs_engine *e)
 			txt(w, "  %-*s", w->nw, e->sys[sys].name);
 			txt(w, " %-28s", flow);
 			str(w, "type", NULL,
-			    f->type == VS_TYPE_SEQPACKET ? "seqpacket"
-							 : "stream");
+			    f->type == VS_TYPE_SEQPACKET ? "seqpacket" :
+							   "stream");
 			str(w, "state", " %-11s", vs_flow_state(f, rev));
 			u64(w, "tx_packets", " %9" PRIu64, f->tx_pkts);
 			u64(w, "tx_bytes", " %12" PRIu64, f->tx_bytes);
@@ -332,8 +331,8 @@ static void write_flows(struct w *w, const struct vs_engine *e)
 			}
 			u64(w, "stalled_ns", NULL, f->stalled_ns);
 			txt(w, " %9s\n",
-			    f->stalled_ns ? dur(f->stalled_ns, b, sizeof(b))
-					  : "-");
+			    f->stalled_ns ? dur(f->stalled_ns, b, sizeof(b)) :
+					    "-");
 			obj_close(w);
 		}
 	}
@@ -353,85 +352,93 @@ static uint64_t out_time(const struct vs_engine *e, unsigned int sys,
 	return ref;
 }
 
-static void write_findings(struct w *w, const struct vs_engine *e,
-			   bool quiet)
+static void write_finding(struct w *w, const struct vs_engine *e,
+			  const struct vs_finding *f, size_t i, bool quiet)
+{
+	char flow[VS_TUPLE_STRLEN], b1[32], b2[32];
+	bool own;
+	uint64_t start = out_time(e, f->system, f->start, &own);
+	uint64_t end = out_time(e, f->system, f->end, &own);
+
+	obj_open(w, NULL);
+	if (quiet)
+		txt(w, "%s ", vs_finding_kind_name(f->kind));
+	else
+		txt(w, "  [%zu] %s", i + 1, vs_finding_kind_name(f->kind));
+	str(w, "kind", NULL, vs_finding_kind_name(f->kind));
+	str(w, "system", quiet ? "%s " : " on %s", e->sys[f->system].name);
+	if (f->has_flow)
+		str(w, "flow", quiet ? "%s " : " flow %s",
+		    vs_tuple_str(&f->flow, flow, sizeof(flow)));
+	else
+		null(w, "flow", NULL, NULL);
+	u64(w, "start_ns", NULL, start);
+	str(w, "clock", NULL, own ? e->sys[f->system].name : e->sys[0].name);
+	txt(w, quiet ? "t=%s" : " at %s", secs(start, b1, sizeof(b1)));
+	if (own)
+		txt(w, " (%s's clock)", e->sys[f->system].name);
+	if (f->has_end) {
+		u64(w, "end_ns", NULL, end);
+		u64(w, "duration_ns", NULL, f->end - f->start);
+		if (f->end > f->start)
+			txt(w, " for %s",
+			    dur(f->end - f->start, b2, sizeof(b2)));
+	} else {
+		null(w, "end_ns", NULL, NULL);
+		u64(w, "duration_ns", NULL, f->end - f->start);
+		txt(w, " for %s+ (not resolved)",
+		    dur(f->end - f->start, b2, sizeof(b2)));
+	}
+	u64(w, "count", f->count > 1 ? " x%" PRIu64 : NULL, f->count);
+	if (f->cause[0])
+		str(w, "cause", NULL, f->cause);
+	else
+		null(w, "cause", NULL, NULL);
+	if (f->ended_by[0])
+		str(w, "ended_by", NULL, f->ended_by);
+	else
+		null(w, "ended_by", NULL, NULL);
+	str(w, "summary", quiet ? ": %s\n" : "\n      %s\n", f->summary);
+	arr_open(w, "evidence");
+	for (unsigned int k = 0; k < f->nevidence; k++) {
+		const struct vs_evidence *ev = &f->evidence[k];
+
+		obj_open(w, NULL);
+		str(w, "system", NULL, e->sys[ev->system].name);
+		if (!quiet)
+			txt(w, "      | %-*s", w->nw, e->sys[ev->system].name);
+		u64(w, "ts_ns", NULL, ev->ts);
+		if (!quiet)
+			txt(w, " %s ", secs(ev->ts, b1, sizeof(b1)));
+		str(w, "event", quiet ? NULL : "%s\n", ev->text);
+		obj_close(w);
+	}
+	arr_close(w);
+	obj_close(w);
+}
+
+static void write_findings(struct w *w, const struct vs_engine *e, bool quiet)
 {
 	const struct vs_findings *fs = &e->findings;
-	char flow[VS_TUPLE_STRLEN], b1[32], b2[32];
 
 	if (!quiet)
 		txt(w, "FINDINGS\n");
 	arr_open(w, "findings");
-	for (size_t i = 0; i < fs->n; i++) {
-		const struct vs_finding *f = &fs->v[i];
-		bool own;
-		uint64_t start = out_time(e, f->system, f->start, &own);
-		uint64_t end = out_time(e, f->system, f->end, &own);
-
-		obj_open(w, NULL);
-		if (quiet)
-			txt(w, "%s ", vs_finding_kind_name(f->kind));
-		else
-			txt(w, "  [%zu] %s", i + 1,
-			    vs_finding_kind_name(f->kind));
-		str(w, "kind", NULL, vs_finding_kind_name(f->kind));
-		str(w, "system", quiet ? "%s " : " on %s", e->sys[f->system].name);
-		if (f->has_flow)
-			str(w, "flow", quiet ? "%s " : " flow %s",
-			    vs_tuple_str(&f->flow, flow, sizeof(flow)));
-		else
-			null(w, "flow", NULL, NULL);
-		u64(w, "start_ns", NULL, start);
-		str(w, "clock", NULL,
-		    own ? e->sys[f->system].name : e->sys[0].name);
-		txt(w, quiet ? "t=%s" : " at %s", secs(start, b1, sizeof(b1)));
-		if (own)
-			txt(w, " (%s's clock)", e->sys[f->system].name);
-		if (f->has_end) {
-			u64(w, "end_ns", NULL, end);
-			u64(w, "duration_ns", NULL, f->end - f->start);
-			if (f->end > f->start)
-				txt(w, " for %s",
-				    dur(f->end - f->start, b2, sizeof(b2)));
-		} else {
-			null(w, "end_ns", NULL, NULL);
-			u64(w, "duration_ns", NULL, f->end - f->start);
-			txt(w, " for %s+ (not resolved)",
-			    dur(f->end - f->start, b2, sizeof(b2)));
-		}
-		u64(w, "count", f->count > 1 ? " x%" PRIu64 : NULL, f->count);
-		if (f->cause[0])
-			str(w, "cause", NULL, f->cause);
-		else
-			null(w, "cause", NULL, NULL);
-		if (f->ended_by[0])
-			str(w, "ended_by", NULL, f->ended_by);
-		else
-			null(w, "ended_by", NULL, NULL);
-		str(w, "summary", quiet ? ": %s\n" : "\n      %s\n",
-		    f->summary);
-		arr_open(w, "evidence");
-		for (unsigned int k = 0; k < f->nevidence; k++) {
-			const struct vs_evidence *ev = &f->evidence[k];
-
-			obj_open(w, NULL);
-			str(w, "system", NULL, e->sys[ev->system].name);
-			if (!quiet)
-				txt(w, "      | %-*s", w->nw,
-				    e->sys[ev->system].name);
-			u64(w, "ts_ns", NULL, ev->ts);
-			if (!quiet)
-				txt(w, " %s ", secs(ev->ts, b1, sizeof(b1)));
-			str(w, "event", quiet ? NULL : "%s\n", ev->text);
-			obj_close(w);
-		}
-		arr_close(w);
-		obj_close(w);
-	}
+	for (size_t i = 0; i < fs->n; i++)
+		write_finding(w, e, &fs->v[i], i, quiet);
 	arr_close(w);
 	if (!fs->n && !quiet)
 		txt(w, "  none: no stalled credit, failed allocation, "
 		       "unanswered interrupt, lost packet or reset\n");
+}
+
+int vs_report_finding_line(FILE *out, const struct vs_engine *e,
+			   const struct vs_finding *f)
+{
+	struct w w = { .f = out, .depth = -1, .nw = 6 };
+
+	write_finding(&w, e, f, 0, true);
+	return ferror(out) ? -1 : 0;
 }
 
 int vs_report_write(FILE *out, const struct vs_engine *e,
@@ -459,7 +466,8 @@ int vs_report_write(FILE *out, const struct vs_engine *e,
 	obj_open(&w, NULL);
 	u64(&w, "version", NULL, 1);
 	if (!o->quiet) {
-		txt(&w, "vsock-report: %u system%s, %u flow%s, %zu finding%s\n\n",
+		txt(&w,
+		    "vsock-report: %u system%s, %u flow%s, %zu finding%s\n\n",
 		    e->nsys, e->nsys > 1 ? "s" : "", nflows,
 		    nflows == 1 ? "" : "s", e->findings.n,
 		    e->findings.n == 1 ? "" : "s");

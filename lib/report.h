@@ -34,4 +34,11 @@ int vs_report_write(FILE *out, const struct vs_engine *e,
 		    const struct vs_report_input *in,
 		    const struct vs_report_opts *o);
 
+/*
+ * vs_report_finding_line - one finding as the line `vsock-report -q`
+ * prints for it (ending in a newline)
+ */
+int vs_report_finding_line(FILE *out, const struct vs_engine *e,
+			   const struct vs_finding *f);
+
 #endif /* VS_REPORT_H */

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The collector behind vsocktop: events go into the same engine
+ * vsock-report uses (flows, credit, detectors); at each tick the collector
+ * turns the engine's state into a view: per-system totals and rates, one
+ * row per connection with both directions side by side, and the findings,
+ * including stalls still going on. It knows nothing of terminals or of
+ * where the events come from; the screen knows nothing of the engine.
+ */
+#ifndef VS_TOP_H
+#define VS_TOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "engine.h"
+
+#define VS_TOP_HIST 120 /* credit samples kept per direction (ticks) */
+#define VS_TOP_RECENT 16 /* recent packets kept per connection */
+
+/* one system's totals (since the start) and rates (over the last tick) */
+struct vs_top_sys {
+	char name[VS_SYSNAME_LEN];
+	uint64_t events, pkts, bytes, kicks, irqs, alloc_failures, lost;
+	double ev_rate, pkt_rate, byte_rate, kick_rate, irq_rate;
+	bool clock_known;
+	bool clock_ref; /* this is the reference system */
+	int64_t offset_ns;
+	uint64_t uncertainty_ns;
+	char clock_note[128];
+};
+
+struct vs_top_pkt {
+	uint64_t ts; /* the seeing system's own clock */
+	uint16_t system;
+	uint8_t dir; /* 0: A->B, 1: B->A */
+	uint8_t rx; /* 0: sent (PKT_TX), 1: received (PKT_RX) */
+	uint16_t op;
+	uint32_t len;
+	uint32_t buf_alloc;
+	uint32_t fwd_cnt;
+};
+
+/* one direction of a connection */
+struct vs_top_dir {
+	uint64_t bytes, pkts; /* payload bytes and packets, best view */
+	double bps, pps; /* over the last tick */
+	bool credit_known;
+	int64_t peer_free; /* sender's view, may be < 0 briefly */
+	uint32_t buf_alloc;
+	uint32_t fwd_cnt; /* the receiver's fwd_cnt as last advertised */
+	uint64_t stalled_ns; /* closed stalls and the open one */
+	bool stalled; /* a stall is open now */
+	bool stalled_long; /* ... for longer than the stall threshold */
+	uint64_t stall_start;
+	uint64_t unmatched;
+	/* peer_free at each tick, oldest first; INT64_MIN: unknown */
+	int64_t hist[VS_TOP_HIST];
+};
+
+/* one connection: A is the initiator when its request was seen */
+struct vs_top_row {
+	struct vs_tuple t; /* A -> B */
+	uint32_t systems; /* bit i: system i saw it */
+	char state[24];
+	struct vs_top_dir d[2]; /* 0: A->B, 1: B->A */
+	uint32_t findings; /* findings on this connection */
+	uint64_t first_ts, last_ts; /* reference clock */
+	unsigned int nrecent;
+	struct vs_top_pkt recent[VS_TOP_RECENT]; /* oldest first */
+	/* private */
+	unsigned int rpos;
+	uint64_t prev_bytes[2], prev_pkts[2];
+	uint64_t b_tx[2], b_rx[2], p_tx[2], p_rx[2];
+	struct vs_flow *fl[VS_MAX_SYSTEMS][2];
+	struct vs_top_row *next;
+};
+
+/* a finding for display: a finished one, or a credit stall still open */
+struct vs_top_finding {
+	bool ongoing;
+	uint64_t start; /* reference clock */
+	struct vs_tuple flow;
+	bool has_flow;
+	char line[VS_SUMMARY_LEN + 160]; /* as vsock-report -q prints it */
+};
+
+struct vs_top;
+
+struct vs_top *vs_top_new(const struct vs_options *opt, unsigned int nsys,
+			  const char *const *names);
+void vs_top_free(struct vs_top *t);
+/* the engine, for clocks and CIDs known before the first event */
+struct vs_engine *vs_top_engine(struct vs_top *t);
+
+/* one event, in reference order (as vs_engine_feed); 0 or -errno */
+int vs_top_feed(struct vs_top *t, const struct vs_event *ev);
+/* @n events one system's source says it lost */
+void vs_top_lost(struct vs_top *t, unsigned int sys, uint64_t n);
+/*
+ * vs_top_tick - end an interval at reference time @now (0: the latest
+ * event's): rates over it, credit samples, findings. Returns 0 or -errno.
+ */
+int vs_top_tick(struct vs_top *t, uint64_t now);
+/* the end of input: open stalls and the like become findings */
+int vs_top_finish(struct vs_top *t);
+
+/* ------------------------------------------------------------ the view */
+
+unsigned int vs_top_nsys(const struct vs_top *t);
+const struct vs_top_sys *vs_top_sys(const struct vs_top *t, unsigned int i);
+unsigned int vs_top_nrows(const struct vs_top *t);
+const struct vs_top_row *vs_top_row(const struct vs_top *t, unsigned int i);
+/* findings, oldest first; the ongoing ones last */
+unsigned int vs_top_nfindings(const struct vs_top *t);
+const struct vs_top_finding *vs_top_finding(const struct vs_top *t,
+					    unsigned int i);
+/* reference time of the last tick, and its length */
+uint64_t vs_top_now(const struct vs_top *t);
+uint64_t vs_top_interval(const struct vs_top *t);
+bool vs_top_finished(const struct vs_top *t);
+
+/* write the findings, finished ones only, as vsock-report -q does */
+int vs_top_write_findings(FILE *out, const struct vs_top *t);
+
+/* sort keys for rows */
+enum vs_top_sort {
+	VS_TOP_SORT_RATE, /* bytes/s, both directions */
+	VS_TOP_SORT_STALL, /* time stalled */
+	VS_TOP_SORT_FREE, /* lowest peer_free first */
+	VS_TOP_SORT_FAIL, /* findings */
+	VS_TOP_SORT_FLOW, /* CIDs and ports */
+	VS_TOP_SORT_AGE, /* most recent activity */
+	VS_TOP_SORT__MAX,
+};
+const char *vs_top_sort_name(unsigned int key);
+/* parse a sort key name; -1 if unknown */
+int vs_top_sort_parse(const char *s);
+
+/*
+ * a filter: CID, CID:PORT; rows with an end that matches. "" or NULL
+ * clears it. Returns 0 or -EINVAL.
+ */
+struct vs_top_filter {
+	bool on;
+	uint64_t cid;
+	bool any_port;
+	uint32_t port;
+};
+int vs_top_filter_parse(struct vs_top_filter *f, const char *s);
+bool vs_top_filter_match(const struct vs_top_filter *f,
+			 const struct vs_top_row *r);
+
+/*
+ * vs_top_select - the rows that pass @f, sorted by @key (@reverse turns
+ * it round); fills @out (room for vs_top_nrows()) and returns how many
+ */
+unsigned int vs_top_select(const struct vs_top *t,
+			   const struct vs_top_filter *f, unsigned int key,
+			   bool reverse, const struct vs_top_row **out);
+
+#endif /* VS_TOP_H */

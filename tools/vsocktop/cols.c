@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vsocktop's columns, and batch mode: the words each field is shown in,
+ * shared by the plain-text output and the screen so the two agree.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "vsocktop.h"
+
+/* the order of the FIELDS section of vsocktop(8) */
+const struct col_def cols[COL__MAX] = {
+	[COL_FLOW] = { "FLOW", 27, true },
+	[COL_SYS] = { "SEEN", 6, true },
+	[COL_STATE] = { "STATE", 11, true },
+	[COL_AB] = { "A>B/s", 7, false },
+	[COL_BA] = { "B>A/s", 7, false },
+	[COL_FREE_AB] = { "FREE>", 7, false },
+	[COL_FREE_BA] = { "FREE<", 7, false },
+	[COL_BUF] = { "BUF", 7, false },
+	[COL_FWD] = { "FWD", 10, false },
+	[COL_STALLED] = { "STALLED", 8, false },
+	[COL_FIND] = { "FIND", 4, false },
+};
+
+const char *human(double v, char *buf, size_t size)
+{
+	static const char unit[] = " KMGTP";
+	unsigned int u = 0;
+
+	while (v >= 999.5 && u < sizeof(unit) - 2) {
+		v /= 1000;
+		u++;
+	}
+	if (!u)
+		snprintf(buf, size, "%.0f", v);
+	else
+		snprintf(buf, size, v < 9.95 ? "%.1f%c" : "%.0f%c", v, unit[u]);
+	return buf;
+}
+
+/* exact below a million, so a small peer_free reads as it is */
+static const char *count(int64_t v, char *buf, size_t size)
+{
+	if (v < 0)
+		v = 0;
+	if (v < 1000000)
+		snprintf(buf, size, "%" PRId64, v);
+	else
+		human((double)v, buf, size);
+	return buf;
+}
+
+static const char *duration(uint64_t ns, char *buf, size_t size)
+{
+	if (!ns)
+		snprintf(buf, size, "-");
+	else if (ns < 1000000000ull)
+		snprintf(buf, size, "%" PRIu64 "ms", ns / 1000000);
+	else if (ns < 100000000000ull)
+		snprintf(buf, size, "%.1fs", ns / 1e9);
+	else
+		snprintf(buf, size, "%" PRIu64 "s", ns / 1000000000);
+	return buf;
+}
+
+void row_cells(const struct vs_top *t, const struct vs_top_row *r,
+	       char cells[COL__MAX][CELL_LEN])
+{
+	unsigned int nsys = vs_top_nsys(t), seen = 0, first = 0;
+	const struct vs_top_dir *ab = &r->d[0], *ba = &r->d[1], *low;
+
+	snprintf(cells[COL_FLOW], CELL_LEN, "%" PRIu64 ":%u>%" PRIu64 ":%u",
+		 r->t.src_cid, r->t.src_port, r->t.dst_cid, r->t.dst_port);
+	for (unsigned int i = 0; i < nsys; i++) {
+		if (r->systems & (1u << i)) {
+			if (!seen)
+				first = i;
+			seen++;
+		}
+	}
+	if (seen > 1 && seen == nsys)
+		snprintf(cells[COL_SYS], CELL_LEN, "%s",
+			 nsys == 2 ? "both" : "all");
+	else
+		snprintf(cells[COL_SYS], CELL_LEN, "%.6s%s",
+			 vs_top_sys(t, first)->name, seen > 1 ? "+" : "");
+	snprintf(cells[COL_STATE], CELL_LEN, "%s", r->state);
+	human(ab->bps, cells[COL_AB], CELL_LEN);
+	human(ba->bps, cells[COL_BA], CELL_LEN);
+	if (ab->credit_known)
+		count(ab->peer_free, cells[COL_FREE_AB], CELL_LEN);
+	else
+		snprintf(cells[COL_FREE_AB], CELL_LEN, "?");
+	if (ba->credit_known)
+		count(ba->peer_free, cells[COL_FREE_BA], CELL_LEN);
+	else
+		snprintf(cells[COL_FREE_BA], CELL_LEN, "?");
+	/* BUF and FWD: the direction with less room, where a stall is */
+	low = ab;
+	if (!ab->credit_known ||
+	    (ba->credit_known && ba->peer_free < ab->peer_free))
+		low = ba;
+	if (low->credit_known) {
+		count(low->buf_alloc, cells[COL_BUF], CELL_LEN);
+		snprintf(cells[COL_FWD], CELL_LEN, "%u", low->fwd_cnt);
+	} else {
+		snprintf(cells[COL_BUF], CELL_LEN, "?");
+		snprintf(cells[COL_FWD], CELL_LEN, "?");
+	}
+	duration(ab->stalled_ns + ba->stalled_ns, cells[COL_STALLED], CELL_LEN);
+	if (ab->stalled_long || ba->stalled_long) {
+		size_t l = strlen(cells[COL_STALLED]);
+
+		snprintf(cells[COL_STALLED] + l, CELL_LEN - l, "!");
+	}
+	snprintf(cells[COL_FIND], CELL_LEN, "%u", r->findings);
+}
+
+void sys_line(const struct vs_top *t, unsigned int i, char *buf, size_t size)
+{
+	const struct vs_top_sys *s = vs_top_sys(t, i);
+	char ev[16], pk[16], by[16], ki[16], ir[16], clk[96];
+
+	if (s->clock_ref)
+		snprintf(clk, sizeof(clk), "clock: reference");
+	else if (s->clock_known)
+		snprintf(clk, sizeof(clk), "clock: %+.1f us +-%.1f us",
+			 s->offset_ns / 1e3, s->uncertainty_ns / 1e3);
+	else
+		snprintf(clk, sizeof(clk), "clock: not aligned");
+	snprintf(buf, size,
+		 "%-8.8s ev/s %6s  pkt/s %6s  B/s %6s  kick/s %5s  irq/s %5s"
+		 "  allocfail %" PRIu64 "  lost %" PRIu64 "  %s",
+		 s->name, human(s->ev_rate, ev, sizeof(ev)),
+		 human(s->pkt_rate, pk, sizeof(pk)),
+		 human(s->byte_rate, by, sizeof(by)),
+		 human(s->kick_rate, ki, sizeof(ki)),
+		 human(s->irq_rate, ir, sizeof(ir)), s->alloc_failures, s->lost,
+		 clk);
+}
+
+static void print_cells(FILE *out, char cells[COL__MAX][CELL_LEN])
+{
+	for (int c = 0; c < COL__MAX; c++)
+		fprintf(out, c ? " %*s" : "%-*s",
+			cols[c].left ? -cols[c].width : cols[c].width,
+			cells[c]);
+	fputc('\n', out);
+}
+
+int batch_print(FILE *out, struct feed *f, const struct view_state *vs,
+		unsigned int iteration)
+{
+	struct vs_top *t = feed_top(f);
+	const struct vs_top_row **rows;
+	char cells[COL__MAX][CELL_LEN], line[512];
+	uint64_t now = vs_top_now(t);
+	unsigned int n, nf = vs_top_nfindings(t);
+
+	rows = calloc(vs_top_nrows(t) + 1, sizeof(*rows));
+	if (!rows)
+		return -1;
+	n = vs_top_select(t, &vs->filter, vs->sort, vs->reverse, rows);
+	fprintf(out,
+		"vsocktop - update %u, t=%" PRIu64 ".%06" PRIu64
+		" (+%.3f s), %s, %u connections, sort %s%s%s%s\n",
+		iteration, now / 1000000000, now % 1000000000 / 1000,
+		vs_top_interval(t) / 1e9, feed_describe(f), n,
+		vs_top_sort_name(vs->sort), vs->reverse ? " (reversed)" : "",
+		vs->filter.on ? ", filter " : "",
+		vs->filter.on ? vs->filter_text : "");
+	if (feed_warning(f)[0])
+		fprintf(out, "note: %s\n", feed_warning(f));
+	for (unsigned int i = 0; i < vs_top_nsys(t); i++) {
+		sys_line(t, i, line, sizeof(line));
+		fprintf(out, "%s\n", line);
+	}
+	fputc('\n', out);
+	for (int c = 0; c < COL__MAX; c++)
+		snprintf(cells[c], CELL_LEN, "%s", cols[c].name);
+	print_cells(out, cells);
+	for (unsigned int i = 0; i < n; i++) {
+		row_cells(t, rows[i], cells);
+		print_cells(out, cells);
+	}
+	free(rows);
+	fprintf(out, "\nFINDINGS (%u)\n", nf);
+	for (unsigned int i = 0; i < nf; i++)
+		fprintf(out, "%s\n", vs_top_finding(t, i)->line);
+	fputc('\n', out);
+	return ferror(out) ? -1 : 0;
+}
+
+int batch_final(FILE *out, struct feed *f)
+{
+	fprintf(out, "vsocktop - end of input: findings\n");
+	if (vs_top_write_findings(out, feed_top(f)))
+		return -1;
+	return ferror(out) ? -1 : 0;
+}

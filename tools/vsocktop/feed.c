@@ -1,0 +1,774 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vsocktop's feed: replay of captures or text traces (lib/inputs.c, the
+ * report's own reader), a capture on this system (vsock-trace's backends)
+ * and remote streams (vsock-trace --stream), merged in reference order
+ * into the collector.
+ *
+ * Live events wait hold_ns before they are merged, so that a remote
+ * system's events, which come late, still go in in order. The remote
+ * clocks are estimated from the packets both sides saw (vs_corr) once
+ * there are some, and again while they are not known.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/vm_sockets.h>
+#include "../vsock-trace/backend.h"
+#include "capture.h"
+#include "correlate.h"
+#include "inputs.h"
+#include "vsocktop.h"
+
+#define QMAX (4u << 20) /* events a live system may have waiting */
+#define STREAM_KEEP (16u << 20) /* stream bytes kept before compacting */
+
+struct queue {
+	struct vs_event *v;
+	size_t head, n, cap; /* a ring */
+	uint64_t dropped; /* past QMAX */
+};
+
+struct remote {
+	char spec[128];
+	bool listen;
+	int lfd, fd;
+	uint8_t *buf;
+	size_t len, cap;
+	struct vs_capture_reader *rd;
+	uint64_t lost_seen;
+	bool eof;
+};
+
+struct feed {
+	struct feed_opts o;
+	struct vs_top *top;
+	unsigned int nsys;
+	char names[VS_MAX_SYSTEMS][VS_SYSNAME_LEN];
+	char desc[256];
+	char warn[256];
+	bool ended;
+
+	/* replay */
+	struct vs_inputs *in;
+	struct vs_event *next; /* the next event, valid till the next read */
+	uint64_t next_ref;
+	bool has_next, started;
+	uint64_t ref0, wall0, paused_at, paused_ns;
+	uint64_t target; /* where the paced replay is */
+	bool paused;
+	uint64_t lost_seen[VS_MAX_SYSTEMS];
+
+	/* live */
+	bool has_local;
+	struct vs_backend be;
+	struct remote rm[VS_MAX_SYSTEMS]; /* system 1.. (0 when no local) */
+	unsigned int rbase; /* system index of rm[0] */
+	struct queue q[VS_MAX_SYSTEMS];
+	uint64_t last_arrival; /* wall time of the last live event */
+	uint64_t live0; /* wall time of the start */
+	bool aligned; /* clocks estimated (or one system) */
+	uint64_t next_align;
+	struct vs_corr *corr;
+};
+
+static int listen_fd_(int fd);
+
+uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct vs_top *feed_top(struct feed *f)
+{
+	return f->top;
+}
+
+bool feed_ended(const struct feed *f)
+{
+	return f->ended;
+}
+
+const char *feed_describe(const struct feed *f)
+{
+	return f->desc;
+}
+
+const char *feed_warning(const struct feed *f)
+{
+	return f->warn;
+}
+
+uint64_t feed_clock(const struct feed *f)
+{
+	return f->in && f->o.speed > 0 ? f->target : 0;
+}
+
+uint64_t feed_first_ref(struct feed *f)
+{
+	return f->started ? f->ref0 : 0;
+}
+
+/* ------------------------------------------------------------ replay */
+
+static int replay_read(struct feed *f)
+{
+	unsigned int bad;
+	int r = vs_inputs_next(f->in, vs_top_engine(f->top), &f->next,
+			       &f->next_ref, &bad);
+
+	if (r < 0) {
+		error("failed to read %s: %s", f->o.replay[bad],
+		      vs_capture_strerror(r));
+		return -1;
+	}
+	f->has_next = r > 0;
+	if (f->has_next && !f->started) {
+		f->started = true;
+		f->ref0 = f->next_ref;
+	}
+	return 0;
+}
+
+static void replay_lost(struct feed *f)
+{
+	for (unsigned int i = 0; i < f->nsys; i++) {
+		const struct vs_source_stats *st =
+			vs_source_stats(vs_inputs_source(f->in, i));
+
+		if (st->lost > f->lost_seen[i]) {
+			vs_top_lost(f->top, i, st->lost - f->lost_seen[i]);
+			f->lost_seen[i] = st->lost;
+		}
+	}
+}
+
+static int replay_upto(struct feed *f, uint64_t ref, unsigned long budget)
+{
+	int err;
+
+	while (f->has_next && f->next_ref <= ref && budget--) {
+		err = vs_top_feed(f->top, f->next);
+		if (err) {
+			error("failed to analyse %s: %s",
+			      f->o.replay[f->next->system], strerror(-err));
+			return -1;
+		}
+		if (replay_read(f))
+			return -1;
+	}
+	replay_lost(f);
+	if (!f->has_next) {
+		f->ended = true;
+		return 1;
+	}
+	return 0;
+}
+
+static int replay_open(struct feed *f)
+{
+	const char *paths[VS_MAX_SYSTEMS], *names[VS_MAX_SYSTEMS];
+	unsigned int n = f->o.nreplay, bad;
+	size_t k;
+	int err;
+
+	for (unsigned int i = 0; i < n; i++) {
+		vs_input_arg(f->o.replay[i], f->names[i], &paths[i]);
+		names[i] = f->names[i];
+		for (unsigned int j = 0; j < i; j++) {
+			if (!strcmp(f->names[j], f->names[i])) {
+				error("two inputs are named '%s': name them "
+				      "with NAME=FILE",
+				      f->names[i]);
+				return -1;
+			}
+		}
+	}
+	f->nsys = n;
+	f->in = vs_inputs_open(n, paths, &bad);
+	if (!f->in) {
+		error("failed to open %s: %s", bad < n ? paths[bad] : "inputs",
+		      strerror(errno));
+		return -1;
+	}
+	f->top = vs_top_new(&f->o.opt, n, names);
+	if (!f->top) {
+		error("failed to set up the analysis: %s", strerror(errno));
+		return -1;
+	}
+	err = vs_inputs_align(f->in, vs_top_engine(f->top), &bad);
+	if (err) {
+		error("failed to read %s: %s", bad < n ? paths[bad] : "inputs",
+		      vs_capture_strerror(err));
+		return -1;
+	}
+	if (replay_read(f))
+		return -1;
+	if (!f->has_next) {
+		error("failed to read %s: no trace event in it", paths[0]);
+		return -1;
+	}
+	k = (size_t)snprintf(f->desc, sizeof(f->desc), "replay ");
+	if (f->o.speed > 0)
+		k += (size_t)snprintf(f->desc + k, sizeof(f->desc) - k, "x%g",
+				      f->o.speed);
+	else
+		k += (size_t)snprintf(f->desc + k, sizeof(f->desc) - k,
+				      "at full speed");
+	for (unsigned int i = 0; i < n && k < sizeof(f->desc); i++)
+		k += (size_t)snprintf(f->desc + k, sizeof(f->desc) - k, "%s %s",
+				      i ? "," : " of", paths[i]);
+	return 0;
+}
+
+/* ------------------------------------------------------------ live */
+
+static int q_push(struct queue *q, const struct vs_event *ev)
+{
+	if (q->n == q->cap) {
+		size_t nc = q->cap ? q->cap * 2 : 4096;
+		struct vs_event *v;
+
+		if (nc > QMAX) {
+			q->dropped++;
+			return 0;
+		}
+		v = malloc(nc * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		for (size_t i = 0; i < q->n; i++)
+			v[i] = q->v[(q->head + i) % q->cap];
+		free(q->v);
+		q->v = v;
+		q->head = 0;
+		q->cap = nc;
+	}
+	q->v[(q->head + q->n) % q->cap] = *ev;
+	q->n++;
+	return 0;
+}
+
+static struct vs_event *q_peek(struct queue *q)
+{
+	return q->n ? &q->v[q->head] : NULL;
+}
+
+static void q_pop(struct queue *q)
+{
+	q->head = (q->head + 1) % q->cap;
+	q->n--;
+}
+
+struct local_ctx {
+	struct feed *f;
+	int err;
+};
+
+static void on_local(void *ctx, const struct vs_event *ev)
+{
+	struct local_ctx *c = ctx;
+	struct vs_event e = *ev;
+
+	e.system = 0;
+	if (q_push(&c->f->q[0], &e))
+		c->err = -ENOMEM;
+	c->f->last_arrival = mono_ns();
+}
+
+static int parse_addr(const char *spec, bool listen, int *fd, char *err,
+		      size_t errlen)
+{
+	char host[128];
+	unsigned int cid, port;
+
+	if (sscanf(spec, "vsock:%u:%u", &cid, &port) == 2 ||
+	    (listen && sscanf(spec, "vsock:%u", &port) == 1 &&
+	     (cid = VMADDR_CID_ANY, 1))) {
+		struct sockaddr_vm sa = { .svm_family = AF_VSOCK,
+					  .svm_cid = cid,
+					  .svm_port = port };
+
+		*fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (*fd < 0)
+			goto fail;
+		if (listen ? bind(*fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+				     listen_fd_(*fd) :
+			     connect(*fd, (struct sockaddr *)&sa, sizeof(sa)))
+			goto fail;
+		return 0;
+	}
+	if (sscanf(spec, "tcp:%127[^:]:%u", host, &port) == 2 ||
+	    (listen && sscanf(spec, "tcp:%u", &port) == 1 &&
+	     (strcpy(host, "0.0.0.0"), 1))) {
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+					  .ai_flags = listen ? AI_PASSIVE : 0 },
+				*ai, *a;
+		char ps[16];
+		int r, one = 1;
+
+		snprintf(ps, sizeof(ps), "%u", port);
+		r = getaddrinfo(host, ps, &hints, &ai);
+		if (r) {
+			snprintf(err, errlen, "cannot resolve %s: %s", host,
+				 gai_strerror(r));
+			return -EINVAL;
+		}
+		*fd = -1;
+		for (a = ai; a && *fd < 0; a = a->ai_next) {
+			*fd = socket(a->ai_family,
+				     a->ai_socktype | SOCK_CLOEXEC,
+				     a->ai_protocol);
+			if (*fd < 0)
+				continue;
+			setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				   sizeof(one));
+			if (listen ? bind(*fd, a->ai_addr, a->ai_addrlen) ||
+					     listen_fd_(*fd) :
+				     connect(*fd, a->ai_addr, a->ai_addrlen)) {
+				r = errno;
+				close(*fd);
+				*fd = -1;
+				errno = r;
+			}
+		}
+		freeaddrinfo(ai);
+		if (*fd < 0)
+			goto fail;
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "invalid address %s (want tcp:HOST:PORT or vsock:CID:PORT%s)",
+		 spec, listen ? ", or tcp:PORT, vsock:PORT" : "");
+	return -EINVAL;
+fail:
+	snprintf(err, errlen, "cannot %s %s: %s",
+		 listen ? "listen on" : "connect to", spec, strerror(errno));
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	return -EIO;
+}
+
+/* a stream's bytes so far: as many records as are whole */
+static int remote_read(struct feed *f, unsigned int k)
+{
+	struct remote *rm = &f->rm[k];
+	unsigned int sys = f->rbase + k;
+	struct vs_event ev;
+	struct vs_capture_lost lost;
+	ssize_t n;
+	int r;
+
+	if (rm->fd < 0 && rm->lfd >= 0) {
+		rm->fd = accept4(rm->lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (rm->fd < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		close(rm->lfd);
+		rm->lfd = -1;
+		return 0;
+	}
+	if (rm->fd < 0 || rm->eof)
+		return 0;
+	if (rm->cap - rm->len < 65536) {
+		size_t keep = rm->rd ? vs_capture_reader_consumed(rm->rd) : 0;
+
+		/* the bytes read can go once a reader has them */
+		if (rm->rd && keep > STREAM_KEEP / 2) {
+			memmove(rm->buf, rm->buf + keep, rm->len - keep);
+			rm->len -= keep;
+			r = vs_capture_reader_rebase(rm->rd, rm->buf, rm->len,
+						     keep);
+			if (r)
+				return r;
+		}
+		if (rm->cap - rm->len < 65536) {
+			size_t nc = rm->cap ? rm->cap * 2 : 1u << 20;
+			uint8_t *b = realloc(rm->buf, nc);
+
+			if (!b)
+				return -ENOMEM;
+			rm->buf = b;
+			rm->cap = nc;
+			if (rm->rd && (r = vs_capture_reader_rebase(
+					       rm->rd, rm->buf, rm->len, 0)))
+				return r;
+		}
+	}
+	n = read(rm->fd, rm->buf + rm->len, rm->cap - rm->len);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (n == 0)
+		rm->eof = true;
+	rm->len += (size_t)n;
+	if (!rm->rd) {
+		rm->rd = vs_capture_reader_new(rm->buf, rm->len, &r);
+		if (!rm->rd) {
+			if (r == -ENODATA && !rm->eof)
+				return 0; /* the header is not whole yet */
+			return r;
+		}
+	} else if ((r = vs_capture_reader_update(rm->rd, rm->buf, rm->len))) {
+		return r;
+	}
+	for (;;) {
+		r = vs_capture_next(rm->rd, &ev, &lost);
+		if (r < 0)
+			return r;
+		if (r == VS_CAPTURE_END)
+			break;
+		if (r == VS_CAPTURE_LOST) {
+			vs_top_lost(f->top, sys, lost.count);
+			continue;
+		}
+		ev.system = (uint16_t)sys;
+		if (q_push(&f->q[sys], &ev))
+			return -ENOMEM;
+		f->last_arrival = mono_ns();
+	}
+	return 0;
+}
+
+unsigned int feed_pollfds(struct feed *f, struct pollfd *pfd, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (unsigned int k = 0; k < f->o.nremote && n < max; k++) {
+		int fd = f->rm[k].fd >= 0 ? f->rm[k].fd : f->rm[k].lfd;
+
+		if (fd < 0 || f->rm[k].eof)
+			continue;
+		pfd[n].fd = fd;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		n++;
+	}
+	return n;
+}
+
+/* estimate the remote clocks from what waits in the queues */
+static void align(struct feed *f)
+{
+	struct vs_engine *e = vs_top_engine(f->top);
+	struct vs_clock clocks[VS_MAX_SYSTEMS];
+	struct vs_corr *c = vs_corr_new(f->nsys);
+	bool all = true;
+
+	if (!c)
+		return;
+	for (unsigned int s = 0; s < f->nsys; s++) {
+		struct queue *q = &f->q[s];
+
+		for (size_t i = 0; i < q->n; i++)
+			vs_corr_add(c, &q->v[(q->head + i) % q->cap]);
+	}
+	if (vs_corr_estimate(c, clocks, e->opt.irq_timeout_ns)) {
+		vs_corr_free(c);
+		return;
+	}
+	for (unsigned int s = 1; s < f->nsys; s++) {
+		const uint64_t *cids;
+		unsigned int nc = vs_corr_cids(c, s, &cids);
+
+		if (clocks[s].known && !e->sys[s].clock.known)
+			vs_engine_set_clock(e, s, &clocks[s]);
+		all &= e->sys[s].clock.known;
+		for (unsigned int k = 0; k < nc; k++)
+			vs_engine_add_cid(e, s, cids[k]);
+	}
+	vs_corr_free(c);
+	f->aligned = all;
+	if (!all)
+		snprintf(f->warn, sizeof(f->warn),
+			 "clocks not aligned yet: no packet seen on both "
+			 "systems");
+	else
+		f->warn[0] = '\0';
+}
+
+/* feed the queues' events up to @bound (reference), in order */
+static int live_merge(struct feed *f, uint64_t bound, unsigned long budget)
+{
+	struct vs_engine *e = vs_top_engine(f->top);
+	int err;
+
+	while (budget--) {
+		int best = -1;
+		uint64_t bref = 0;
+
+		for (unsigned int s = 0; s < f->nsys; s++) {
+			struct vs_event *ev = q_peek(&f->q[s]);
+			uint64_t r;
+
+			if (!ev)
+				continue;
+			r = vs_engine_ref(e, s, ev->ts_ns);
+			if (best < 0 || r < bref) {
+				best = (int)s;
+				bref = r;
+			}
+		}
+		if (best < 0 || bref > bound)
+			break;
+		err = vs_top_feed(f->top, q_peek(&f->q[best]));
+		q_pop(&f->q[best]);
+		if (err) {
+			error("failed to analyse %s's events: %s",
+			      f->names[best], strerror(-err));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int live_run(struct feed *f, uint64_t now, unsigned long budget)
+{
+	struct vs_engine *e = vs_top_engine(f->top);
+	uint64_t newest = 0, bound;
+	bool all_eof = !f->has_local;
+	int r;
+
+	if (f->has_local) {
+		struct local_ctx c = { f, 0 };
+
+		r = f->be.poll(f->be.h, 0, on_local, &c);
+		if (r < 0 && r != -EINTR) {
+			error("failed to read the capture: %s", strerror(-r));
+			return -1;
+		}
+		if (c.err) {
+			error("failed to queue events: %s", strerror(-c.err));
+			return -1;
+		}
+		if (f->be.lost) {
+			uint64_t l = f->be.lost(f->be.h);
+
+			if (l > f->lost_seen[0]) {
+				vs_top_lost(f->top, 0, l - f->lost_seen[0]);
+				f->lost_seen[0] = l;
+			}
+		}
+	}
+	for (unsigned int k = 0; k < f->o.nremote; k++) {
+		r = remote_read(f, k);
+		if (r) {
+			error("failed to read the stream %s: %s", f->rm[k].spec,
+			      vs_capture_strerror(r));
+			return -1;
+		}
+		all_eof &= f->rm[k].eof;
+	}
+	for (unsigned int s = 0; s < f->nsys; s++)
+		if (f->q[s].dropped)
+			snprintf(f->warn, sizeof(f->warn),
+				 "%s: %" PRIu64 " events dropped (the analysis "
+				 "falls behind)",
+				 f->names[s], f->q[s].dropped);
+	if (f->nsys > 1 && !f->aligned && now >= f->next_align) {
+		align(f);
+		f->next_align = now + 1000000000ull;
+	}
+	/* hold everything for the first hold time: clocks first */
+	if (f->nsys > 1 && now - f->live0 < f->o.hold_ns && !all_eof)
+		return 0;
+	for (unsigned int s = 0; s < f->nsys; s++) {
+		struct queue *q = &f->q[s];
+
+		if (q->n) {
+			struct vs_event *last =
+				&q->v[(q->head + q->n - 1) % q->cap];
+			uint64_t r2 = vs_engine_ref(e, s, last->ts_ns);
+
+			newest = r2 > newest ? r2 : newest;
+		}
+	}
+	/* the newest event less the hold time; all once nothing comes */
+	bound = newest > f->o.hold_ns ? newest - f->o.hold_ns : 0;
+	if (f->nsys == 1 || all_eof || now - f->last_arrival > f->o.hold_ns)
+		bound = UINT64_MAX;
+	if (live_merge(f, bound, budget))
+		return -1;
+	if (all_eof) {
+		bool empty = true;
+
+		for (unsigned int s = 0; s < f->nsys; s++)
+			empty &= !f->q[s].n;
+		if (empty) {
+			f->ended = true;
+			return 1;
+		}
+	}
+	(void)e;
+	return 0;
+}
+
+static int live_open(struct feed *f)
+{
+	const char *names[VS_MAX_SYSTEMS];
+	unsigned int n = 0;
+	char err[512];
+	size_t k = 0;
+
+	if (f->o.live) {
+		struct vs_backend_opts bo = { .probes = f->o.probes,
+					      .buffer_kb = 4096 };
+
+		if (vs_backend_open(f->o.backend, &bo, &f->be, err,
+				    sizeof(err))) {
+			error("failed to start the capture: %s", err);
+			return -1;
+		}
+		f->has_local = true;
+		snprintf(f->names[0], sizeof(f->names[0]), "%s", f->o.name);
+		names[n++] = f->names[0];
+		k += (size_t)snprintf(f->desc + k, sizeof(f->desc) - k,
+				      "live (%s)", f->be.name);
+		if (f->be.fallback[0])
+			snprintf(f->warn, sizeof(f->warn), "%s",
+				 f->be.fallback);
+	}
+	f->rbase = n;
+	for (unsigned int i = 0; i < f->o.nremote; i++) {
+		struct remote *rm = &f->rm[i];
+		const char *arg = f->o.remote[i], *eq = strchr(arg, '='),
+			   *colon = strchr(arg, ':');
+		unsigned int sys = n++;
+		int fd;
+
+		rm->fd = rm->lfd = -1;
+		rm->listen = f->o.remote_listen[i];
+		if (eq && (!colon || eq < colon)) {
+			snprintf(f->names[sys], sizeof(f->names[sys]), "%.*s",
+				 (int)(eq - arg), arg);
+			arg = eq + 1;
+		} else {
+			snprintf(f->names[sys], sizeof(f->names[sys]),
+				 "remote%s", f->o.nremote > 1 ? "" : "");
+			if (f->o.nremote > 1)
+				snprintf(f->names[sys], sizeof(f->names[sys]),
+					 "remote%u", i + 1);
+		}
+		names[sys] = f->names[sys];
+		snprintf(rm->spec, sizeof(rm->spec), "%s", arg);
+		if (parse_addr(arg, rm->listen, &fd, err, sizeof(err))) {
+			error("failed to open the stream: %s", err);
+			return -1;
+		}
+		if (rm->listen)
+			rm->lfd = fd;
+		else
+			rm->fd = fd;
+		k += (size_t)snprintf(f->desc + k, sizeof(f->desc) - k,
+				      "%s%s %s", k ? " + " : "",
+				      rm->listen ? "listening on" : "stream",
+				      arg);
+	}
+	for (unsigned int a = 0; a < n; a++)
+		for (unsigned int b = 0; b < a; b++)
+			if (!strcmp(f->names[a], f->names[b])) {
+				error("two systems are named '%s': name them "
+				      "with NAME=ADDRESS or --name",
+				      f->names[a]);
+				return -1;
+			}
+	f->nsys = n;
+	f->top = vs_top_new(&f->o.opt, n, names);
+	if (!f->top) {
+		error("failed to set up the analysis: %s", strerror(errno));
+		return -1;
+	}
+	f->live0 = f->last_arrival = mono_ns();
+	f->aligned = n < 2;
+	return 0;
+}
+
+/* listen() with a backlog of one, as an expression */
+static int listen_fd_(int fd)
+{
+	return listen(fd, 1);
+}
+
+struct feed *feed_open(const struct feed_opts *o)
+{
+	struct feed *f = calloc(1, sizeof(*f));
+
+	if (!f) {
+		error("failed to set up: %s", strerror(errno));
+		return NULL;
+	}
+	f->o = *o;
+	if (o->nreplay ? replay_open(f) : live_open(f)) {
+		feed_close(f);
+		return NULL;
+	}
+	return f;
+}
+
+void feed_close(struct feed *f)
+{
+	if (!f)
+		return;
+	if (f->has_local)
+		f->be.close(f->be.h);
+	for (unsigned int k = 0; k < f->o.nremote; k++) {
+		if (f->rm[k].fd >= 0)
+			close(f->rm[k].fd);
+		if (f->rm[k].lfd >= 0)
+			close(f->rm[k].lfd);
+		vs_capture_reader_free(f->rm[k].rd);
+		free(f->rm[k].buf);
+	}
+	for (unsigned int s = 0; s < VS_MAX_SYSTEMS; s++)
+		free(f->q[s].v);
+	vs_inputs_close(f->in);
+	vs_top_free(f->top);
+	free(f);
+}
+
+void feed_pause(struct feed *f, bool paused, uint64_t now)
+{
+	if (paused == f->paused)
+		return;
+	f->paused = paused;
+	if (paused)
+		f->paused_at = now;
+	else
+		f->paused_ns += now - f->paused_at;
+}
+
+int feed_run(struct feed *f, uint64_t now, unsigned long budget)
+{
+	uint64_t target;
+
+	if (f->ended)
+		return 1;
+	if (!f->in)
+		return live_run(f, now, budget);
+	if (f->paused)
+		return 0;
+	if (!f->wall0)
+		f->wall0 = now;
+	if (f->o.speed <= 0)
+		return replay_upto(f, UINT64_MAX, budget);
+	target = f->ref0 + (uint64_t)((double)(now - f->wall0 - f->paused_ns) *
+				      f->o.speed);
+	f->target = target;
+	return replay_upto(f, target, budget);
+}
+
+int feed_until(struct feed *f, uint64_t ref)
+{
+	if (f->ended)
+		return 1;
+	if (!f->in)
+		return live_run(f, mono_ns(), ~0ul);
+	return replay_upto(f, ref, ~0ul);
+}
