@@ -29,6 +29,8 @@ struct vs_top {
 	struct vs_top_finding *fv;
 	unsigned int nf;
 	uint64_t last_tick, interval;
+	uint64_t first_ref; /* the first event's time */
+	bool any;
 	bool ticked, finished;
 	FILE *mem; /* for finding lines */
 	char *membuf;
@@ -231,6 +233,10 @@ int vs_top_feed(struct vs_top *t, const struct vs_event *ev)
 
 	if (err)
 		return err;
+	if (!t->any) {
+		t->any = true;
+		t->first_ref = t->e->now;
+	}
 	s = &t->sys[ev->system];
 	s->events++;
 	switch (ev->kind) {
@@ -437,11 +443,7 @@ static int tick(struct vs_top *t, uint64_t now, bool rates)
 		t->ticked = true;
 		t->last_tick = now;
 		/* the first interval: from the first event */
-		dt = 0;
-		for (unsigned int i = 0; i < t->nrows; i++)
-			if (t->rows[i]->first_ts &&
-			    (!dt || now - t->rows[i]->first_ts > dt))
-				dt = now - t->rows[i]->first_ts;
+		dt = t->any && now > t->first_ref ? now - t->first_ref : 0;
 	} else {
 		dt = now > t->last_tick ? now - t->last_tick : 0;
 		t->last_tick = now;

@@ -148,6 +148,19 @@ trace)
 	wait $p3 $p2
 	echo "guest: cap-kill lines 0 md5 $(md5sum </tmp/cap-kill.vscap | cut -d' ' -f1)"
 	vsockio put "vsock:2:$ship_port" /tmp/cap-kill.vscap -r 5000
+	# vsocktop -b on live traffic: three loopback connections for 3 s
+	# and one through serve, while it runs
+	vsocktop -b -n 6 -d 1 --probes vsock -o flow --name guest \
+		>/tmp/top.txt 2>/tmp/top.err & tt=$!
+	ready /tmp/top.err
+	vsockio recv vsock:7410 -n 3 >/tmp/r3 & p1=$!
+	sleep 0.2
+	vsockio send vsock:1:7410 -n 3 -t 3000 -w 4096 >/dev/null & p2=$!
+	vsockio send vsock:2:7000 -b $MiB -w 65536 >/dev/null
+	wait $p2 $p1
+	wait $tt
+	echo "guest: vsocktop exit $?"
+	sed 's/^/guest: top: /' /tmp/top.txt /tmp/top.err
 	;;
 tracebench)
 	# vsock_loopback throughput with no capture, with tracefs, with BPF

@@ -33,7 +33,8 @@ MiB=1048576
 TESTS="vm-boot vm-g2h-1B vm-g2h-32conn vm-g2h-1MiB vm-h2g-1B vm-h2g-32conn
 vm-h2g-1MiB vm-host-reader-stall vm-loopback-report vm-guest-report
 vm-fault-withhold-credit vm-fault-drop-irq vm-fault-stop-rx-refill
-vm-trace-tracefs vm-trace-bpf vm-trace-bpf-vring vm-trace-sigkill"
+vm-trace-tracefs vm-trace-bpf vm-trace-bpf-vring vm-trace-sigkill
+vm-top-live"
 
 say() { echo "  $*"; }
 pass() { echo "PASS $1"; }
@@ -74,11 +75,11 @@ build_static "$guest/vsockio" "$here/vsockio.c" &&
 	build_static "$guest/stallpair" "$here/stallpair.c" &&
 	gcc -O2 -Wall -Wextra -Werror -pthread -o "$VSIO" "$here/vsockio.c" &&
 	make -s -C "$top" BUILD="$B" "$B/vm/guest/vsock-report" \
-		"$B/vm/guest/vsock-trace" >/dev/null ||
+		"$B/vm/guest/vsock-trace" "$B/vm/guest/vsocktop" >/dev/null ||
 	{ echo "FAIL vm-tier: cannot build the guest programs"; exit 1; }
 "$here/mkinitramfs.sh" "$vm/serve.cpio.gz" "$here/guest-serve.sh" \
 	"$guest/vsockio" "$guest/stallpair" "$guest/vsock-report" \
-	"$guest/vsock-trace" >"$vm/mkinitramfs.log" 2>&1 ||
+	"$guest/vsock-trace" "$guest/vsocktop" >"$vm/mkinitramfs.log" 2>&1 ||
 	{ echo "FAIL vm-tier: mkinitramfs: $(tail -n 1 "$vm/mkinitramfs.log")"; exit 1; }
 
 sock=$(mktemp -d /tmp/vsv.XXXXXX)
@@ -359,7 +360,7 @@ fault_test refill vm-fault-stop-rx-refill credit_stall,unanswered_interrupt,lost
 
 # --- vsock-trace in the guest ---------------------------------------------
 prep_trace() {
-	hrecv 7000 "-n 2"
+	hrecv 7000 "-n 3"
 	hget 7900 cap-tracefs.vscap
 	hget 7901 cap-bpf.vscap
 	hget 7902 cap-kill.vscap
@@ -411,6 +412,22 @@ else
 		say "vm-trace-sigkill: $(stat -c %s "$d/cap-kill.vscap") bytes, $(jq '.systems[0].events' "$d/cap-kill.json") events read after SIGKILL"
 	else
 		fail vm-trace-sigkill "the killed capture does not read back (see $d/cap-kill.json, $d/cap-kill.err)"
+	fi
+	# vsocktop -b on the guest's live traffic: the last update shows the
+	# three loopback connections and the one through serve, and some
+	# update showed the loopback ones moving data
+	sed -n 's/^guest: top: //p' "$d/console.log" >"$d/top.txt"
+	last=$(awk '/^vsocktop - update/ { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }' "$d/top.txt")
+	nloop=$(printf '%b' "$last" | grep -cE '^1:[0-9]+>1:7410 ')
+	nserve=$(printf '%b' "$last" | grep -cE '^3:[0-9]+>2:7000 ')
+	moving=$(grep -E '^1:[0-9]+>1:7410 ' "$d/top.txt" | awk '$4 ~ /[KMG]$/' | wc -l)
+	st=$(sed -n 's/^guest: vsocktop exit //p' "$d/console.log")
+	if [ "$nloop" = 3 ] && [ "$nserve" -ge 1 ] && [ "$moving" -ge 1 ] &&
+		{ [ "$st" = 0 ] || [ "$st" = 1 ]; }; then
+		pass vm-top-live
+		say "vm-top-live: $(grep -c '^vsocktop - update' "$d/top.txt") updates; last: $nloop loopback + $nserve serve connections; $(grep -m1 'capturing' "$d/top.txt")"
+	else
+		fail vm-top-live "vsocktop -b showed $nloop of 3 loopback and $nserve serve connections, $moving rows moving, exit '$st' (see $d/top.txt)"
 	fi
 fi
 

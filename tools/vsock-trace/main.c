@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include "backend.h"
 #include "capture.h"
+#include "sockaddr.h"
 #include "event.h"
 #include "source.h"
 #include "probe.h"
@@ -75,7 +76,10 @@ static void usage(FILE *f)
 "  -d, --duration SECONDS  stop after SECONDS (default: at SIGINT/SIGTERM)\n"
 "      --stream WHERE      also send the records, as they come, to standard\n"
 "                          output (-), tcp:HOST:PORT or vsock:CID:PORT (a\n"
-"                          listener, e.g. vsocktop on another system)\n"
+"                          listener, e.g. vsocktop --listen on another\n"
+"                          system), or wait for one reader to connect:\n"
+"                          listen:tcp:[HOST:]PORT, listen:vsock:PORT\n"
+"                          (vsocktop --remote, e.g. through adb forward)\n"
 "      --system NAME       the system's name in the capture (default: the\n"
 "                          host name)\n"
 "      --buffer-kb N       kernel buffer: per CPU for tracefs, in all for the\n"
@@ -250,62 +254,35 @@ static void on_event(void *ctx, const struct vs_event *ev)
 		sink_event(&o->sink[i], ev, line, n);
 }
 
-/* a stream: "-" standard output, tcp:HOST:PORT, vsock:CID:PORT */
+/*
+ * a stream: "-" standard output; tcp:HOST:PORT, vsock:CID:PORT to connect
+ * to; listen:tcp:[HOST:]PORT, listen:vsock:PORT to wait for one reader
+ * (vsocktop --remote, through adb forward)
+ */
 static int open_stream(const char *spec, int *fd, char *err, size_t errlen)
 {
-	char host[128];
-	unsigned int cid, port;
+	bool passive = !strncmp(spec, "listen:", 7);
+	int lfd, r;
 
 	if (!strcmp(spec, "-")) {
 		*fd = dup(STDOUT_FILENO);
 		return *fd < 0 ? -errno : 0;
 	}
-	if (sscanf(spec, "vsock:%u:%u", &cid, &port) == 2) {
-		struct sockaddr_vm sa = { .svm_family = AF_VSOCK,
-					  .svm_cid = cid, .svm_port = port };
-
-		*fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (*fd < 0 ||
-		    connect(*fd, (struct sockaddr *)&sa, sizeof(sa))) {
-			snprintf(err, errlen, "cannot connect to %s: %s", spec,
-				 strerror(errno));
-			return -errno;
-		}
-		return 0;
-	}
-	if (sscanf(spec, "tcp:%127[^:]:%u", host, &port) == 2) {
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai, *a;
-		char ps[16];
-		int r;
-
-		snprintf(ps, sizeof(ps), "%u", port);
-		r = getaddrinfo(host, ps, &hints, &ai);
-		if (r) {
-			snprintf(err, errlen, "cannot resolve %s: %s", host,
-				 gai_strerror(r));
-			return -EINVAL;
-		}
-		*fd = -1;
-		for (a = ai; a && *fd < 0; a = a->ai_next) {
-			*fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC,
-				     a->ai_protocol);
-			if (*fd >= 0 && connect(*fd, a->ai_addr, a->ai_addrlen)) {
-				close(*fd);
-				*fd = -1;
-			}
-		}
-		freeaddrinfo(ai);
-		if (*fd < 0) {
-			snprintf(err, errlen, "cannot connect to %s: %s", spec,
-				 strerror(errno));
-			return -ECONNREFUSED;
-		}
-		return 0;
-	}
-	snprintf(err, errlen,
-		 "invalid --stream %s (want -, tcp:HOST:PORT or vsock:CID:PORT)",
-		 spec);
-	return -EINVAL;
+	if (!passive)
+		return vs_sock_open(spec, false, fd, err, errlen);
+	r = vs_sock_open(spec + 7, true, &lfd, err, errlen);
+	if (r)
+		return r;
+	fprintf(stderr, "%s: waiting for a reader on %s\n", prog, spec + 7);
+	do
+		*fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	while (*fd < 0 && errno == EINTR && !stop);
+	r = *fd < 0 ? -errno : 0;
+	if (r)
+		snprintf(err, errlen, "cannot accept on %s: %s", spec + 7,
+			 strerror(-r));
+	close(lfd);
+	return r;
 }
 
 static uint64_t mono_ns(void)
@@ -457,14 +434,14 @@ static int close_sinks(struct out *o)
 }
 
 /* --from: a saved trace or capture, written in the format asked for */
-static int convert(const char *from, const char *output, struct out *o,
-		   const char *sysname, bool quiet)
+static int convert(const char *from, const char *output, const char *stream,
+		   struct out *o, const char *sysname, bool quiet)
 {
 	struct vs_capture_info info;
 	struct vs_source *src = vs_source_open(from);
 	const struct vs_source_stats *st;
 	struct vs_event *ev;
-	int r;
+	int r = 0;
 
 	if (!src) {
 		error("failed to open %s: %s", from, strerror(errno));
@@ -477,11 +454,11 @@ static int convert(const char *from, const char *output, struct out *o,
 	snprintf(info.writer, sizeof(info.writer), "vsock-trace %s",
 		 VS_VERSION);
 	info.cid = -1;
-	if (open_sinks(o, output, NULL, &info)) {
+	if (open_sinks(o, output, stream, &info)) {
 		vs_source_close(src);
 		return 2;
 	}
-	while ((r = vs_source_next_ref(src, &ev)) > 0)
+	while (!stop && (r = vs_source_next_ref(src, &ev)) > 0)
 		on_event(o, ev);
 	st = vs_source_stats(src);
 	record_lost(o, st->lost);
@@ -619,8 +596,12 @@ int main(int argc, char **argv)
 		host[sizeof(host) - 1] = '\0';
 		sysname = host;
 	}
+	/* from here a signal stops cleanly (a stream waiting for its
+	 * reader too) */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	if (from)
-		return convert(from, output, &out, sysname, quiet);
+		return convert(from, output, stream, &out, sysname, quiet);
 	ret = vs_backend_open(backend, &bo, &be, err, sizeof(err));
 	if (ret) {
 		error("failed to start capturing: %s", err);
@@ -637,8 +618,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s backend, clock %s, capturing%s\n", prog,
 			be.name, be.clock, dur_ns ? "" : " until interrupted");
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	t0 = mono_ns();
 	while (!stop && !out.sink[0].err) {
 		int wait_ms = 100;

@@ -11,19 +11,19 @@
  * there are some, and again while they are not known.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/vm_sockets.h>
 #include "../vsock-trace/backend.h"
 #include "capture.h"
 #include "correlate.h"
 #include "inputs.h"
+#include "sockaddr.h"
 #include "vsocktop.h"
 
 #define QMAX (4u << 20) /* events a live system may have waiting */
@@ -72,13 +72,12 @@ struct feed {
 	unsigned int rbase; /* system index of rm[0] */
 	struct queue q[VS_MAX_SYSTEMS];
 	uint64_t last_arrival; /* wall time of the last live event */
+	uint64_t now_wall;     /* wall time the engine's time last moved */
 	uint64_t live0; /* wall time of the start */
 	bool aligned; /* clocks estimated (or one system) */
 	uint64_t next_align;
 	struct vs_corr *corr;
 };
-
-static int listen_fd_(int fd);
 
 uint64_t mono_ns(void)
 {
@@ -110,7 +109,19 @@ const char *feed_warning(const struct feed *f)
 
 uint64_t feed_clock(const struct feed *f)
 {
-	return f->in && f->o.speed > 0 ? f->target : 0;
+	const struct vs_engine *e = vs_top_engine(f->top);
+	uint64_t now = mono_ns(), held = f->nsys > 1 ? f->o.hold_ns : 0, d;
+
+	if (f->in)
+		return f->o.speed > 0 ? f->target : 0;
+	/* this system's trace clock is CLOCK_MONOTONIC: exact */
+	if (f->has_local && !strcmp(f->be.clock, "mono"))
+		return now > held ? now - held : 0;
+	/* else the latest event's time, moved on by the time since */
+	if (!e->now)
+		return 0;
+	d = now - f->now_wall;
+	return e->now + (d < 5000000000ull ? d : 5000000000ull);
 }
 
 uint64_t feed_first_ref(struct feed *f)
@@ -284,80 +295,6 @@ static void on_local(void *ctx, const struct vs_event *ev)
 	c->f->last_arrival = mono_ns();
 }
 
-static int parse_addr(const char *spec, bool listen, int *fd, char *err,
-		      size_t errlen)
-{
-	char host[128];
-	unsigned int cid, port;
-
-	if (sscanf(spec, "vsock:%u:%u", &cid, &port) == 2 ||
-	    (listen && sscanf(spec, "vsock:%u", &port) == 1 &&
-	     (cid = VMADDR_CID_ANY, 1))) {
-		struct sockaddr_vm sa = { .svm_family = AF_VSOCK,
-					  .svm_cid = cid,
-					  .svm_port = port };
-
-		*fd = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (*fd < 0)
-			goto fail;
-		if (listen ? bind(*fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-				     listen_fd_(*fd) :
-			     connect(*fd, (struct sockaddr *)&sa, sizeof(sa)))
-			goto fail;
-		return 0;
-	}
-	if (sscanf(spec, "tcp:%127[^:]:%u", host, &port) == 2 ||
-	    (listen && sscanf(spec, "tcp:%u", &port) == 1 &&
-	     (strcpy(host, "0.0.0.0"), 1))) {
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-					  .ai_flags = listen ? AI_PASSIVE : 0 },
-				*ai, *a;
-		char ps[16];
-		int r, one = 1;
-
-		snprintf(ps, sizeof(ps), "%u", port);
-		r = getaddrinfo(host, ps, &hints, &ai);
-		if (r) {
-			snprintf(err, errlen, "cannot resolve %s: %s", host,
-				 gai_strerror(r));
-			return -EINVAL;
-		}
-		*fd = -1;
-		for (a = ai; a && *fd < 0; a = a->ai_next) {
-			*fd = socket(a->ai_family,
-				     a->ai_socktype | SOCK_CLOEXEC,
-				     a->ai_protocol);
-			if (*fd < 0)
-				continue;
-			setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one,
-				   sizeof(one));
-			if (listen ? bind(*fd, a->ai_addr, a->ai_addrlen) ||
-					     listen_fd_(*fd) :
-				     connect(*fd, a->ai_addr, a->ai_addrlen)) {
-				r = errno;
-				close(*fd);
-				*fd = -1;
-				errno = r;
-			}
-		}
-		freeaddrinfo(ai);
-		if (*fd < 0)
-			goto fail;
-		return 0;
-	}
-	snprintf(err, errlen,
-		 "invalid address %s (want tcp:HOST:PORT or vsock:CID:PORT%s)",
-		 spec, listen ? ", or tcp:PORT, vsock:PORT" : "");
-	return -EINVAL;
-fail:
-	snprintf(err, errlen, "cannot %s %s: %s",
-		 listen ? "listen on" : "connect to", spec, strerror(errno));
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-	return -EIO;
-}
-
 /* a stream's bytes so far: as many records as are whole */
 static int remote_read(struct feed *f, unsigned int k)
 {
@@ -369,7 +306,7 @@ static int remote_read(struct feed *f, unsigned int k)
 	int r;
 
 	if (rm->fd < 0 && rm->lfd >= 0) {
-		rm->fd = accept4(rm->lfd, NULL, NULL, SOCK_CLOEXEC);
+		rm->fd = accept4(rm->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (rm->fd < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 		close(rm->lfd);
@@ -520,6 +457,7 @@ static int live_merge(struct feed *f, uint64_t bound, unsigned long budget)
 			break;
 		err = vs_top_feed(f->top, q_peek(&f->q[best]));
 		q_pop(&f->q[best]);
+		f->now_wall = mono_ns();
 		if (err) {
 			error("failed to analyse %s's events: %s",
 			      f->names[best], strerror(-err));
@@ -658,10 +596,11 @@ static int live_open(struct feed *f)
 		}
 		names[sys] = f->names[sys];
 		snprintf(rm->spec, sizeof(rm->spec), "%s", arg);
-		if (parse_addr(arg, rm->listen, &fd, err, sizeof(err))) {
+		if (vs_sock_open(arg, rm->listen, &fd, err, sizeof(err))) {
 			error("failed to open the stream: %s", err);
 			return -1;
 		}
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 		if (rm->listen)
 			rm->lfd = fd;
 		else
@@ -688,12 +627,6 @@ static int live_open(struct feed *f)
 	f->live0 = f->last_arrival = mono_ns();
 	f->aligned = n < 2;
 	return 0;
-}
-
-/* listen() with a backlog of one, as an expression */
-static int listen_fd_(int fd)
-{
-	return listen(fd, 1);
 }
 
 struct feed *feed_open(const struct feed_opts *o)

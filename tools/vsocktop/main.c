@@ -413,6 +413,8 @@ int main(int argc, char **argv)
 	f = feed_open(&o);
 	if (!f)
 		return EXIT_ERROR;
+	if (batch_mode && !o.nreplay)
+		fprintf(stderr, "%s: %s, capturing\n", prog, feed_describe(f));
 	if (batch_mode)
 		ret = batch(f, &vs, delay, iterations,
 			    o.nreplay && o.speed <= 0);
