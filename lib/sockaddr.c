@@ -23,8 +23,7 @@ static int fail(const char *spec, bool passive, int *fd, char *err,
 }
 
 /* bind and listen, or connect */
-static int setup(int fd, bool passive, const struct sockaddr *sa,
-		 socklen_t len)
+static int setup(int fd, bool passive, const struct sockaddr *sa, socklen_t len)
 {
 	int one = 1;
 
@@ -68,8 +67,8 @@ int vs_sock_open(const char *spec, bool passive, int *fd, char *err,
 		snprintf(err, errlen,
 			 "invalid address %s (want tcp:HOST:PORT or "
 			 "vsock:CID:PORT%s)",
-			 spec, passive ? "; tcp:PORT or vsock:PORT to listen"
-				       : "");
+			 spec,
+			 passive ? "; tcp:PORT or vsock:PORT to listen" : "");
 		return -EINVAL;
 	}
 	if (port > 65535) {
@@ -88,7 +87,8 @@ int vs_sock_open(const char *spec, bool passive, int *fd, char *err,
 	for (a = ai; a && *fd < 0; a = a->ai_next) {
 		*fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC,
 			     a->ai_protocol);
-		if (*fd >= 0 && setup(*fd, passive, a->ai_addr, a->ai_addrlen)) {
+		if (*fd >= 0 &&
+		    setup(*fd, passive, a->ai_addr, a->ai_addrlen)) {
 			r = errno;
 			close(*fd);
 			*fd = -1;

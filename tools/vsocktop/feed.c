@@ -28,6 +28,7 @@
 
 #define QMAX (4u << 20) /* events a live system may have waiting */
 #define STREAM_KEEP (16u << 20) /* stream bytes kept before compacting */
+#define ALIGN_MAX 10000000000ull /* how long to wait for packet pairs */
 
 struct queue {
 	struct vs_event *v;
@@ -71,12 +72,15 @@ struct feed {
 	struct remote rm[VS_MAX_SYSTEMS]; /* system 1.. (0 when no local) */
 	unsigned int rbase; /* system index of rm[0] */
 	struct queue q[VS_MAX_SYSTEMS];
-	uint64_t last_arrival; /* wall time of the last live event */
-	uint64_t now_wall;     /* wall time the engine's time last moved */
+	uint64_t arrived[VS_MAX_SYSTEMS]; /* wall time of the last event */
+	uint64_t quiet[VS_MAX_SYSTEMS]; /* since when it had nothing new */
+	uint64_t polled; /* the local capture, last read */
+	uint64_t newest[VS_MAX_SYSTEMS]; /* its timestamp */
+	uint64_t now_wall; /* wall time the engine's time last moved */
 	uint64_t live0; /* wall time of the start */
 	bool aligned; /* clocks estimated (or one system) */
 	uint64_t next_align;
-	struct vs_corr *corr;
+	uint64_t spoke_at; /* when every system had sent an event */
 };
 
 uint64_t mono_ns(void)
@@ -292,7 +296,8 @@ static void on_local(void *ctx, const struct vs_event *ev)
 	e.system = 0;
 	if (q_push(&c->f->q[0], &e))
 		c->err = -ENOMEM;
-	c->f->last_arrival = mono_ns();
+	c->f->arrived[0] = mono_ns();
+	c->f->newest[0] = ev->ts_ns;
 }
 
 /* a stream's bytes so far: as many records as are whole */
@@ -306,7 +311,8 @@ static int remote_read(struct feed *f, unsigned int k)
 	int r;
 
 	if (rm->fd < 0 && rm->lfd >= 0) {
-		rm->fd = accept4(rm->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		rm->fd = accept4(rm->lfd, NULL, NULL,
+				 SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (rm->fd < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 		close(rm->lfd);
@@ -341,8 +347,11 @@ static int remote_read(struct feed *f, unsigned int k)
 		}
 	}
 	n = read(rm->fd, rm->buf + rm->len, rm->cap - rm->len);
+	if (n < 0 && errno == EAGAIN && !f->quiet[sys])
+		f->quiet[sys] = mono_ns(); /* nothing waiting: caught up */
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	f->quiet[sys] = 0;
 	if (n == 0)
 		rm->eof = true;
 	rm->len += (size_t)n;
@@ -369,7 +378,8 @@ static int remote_read(struct feed *f, unsigned int k)
 		ev.system = (uint16_t)sys;
 		if (q_push(&f->q[sys], &ev))
 			return -ENOMEM;
-		f->last_arrival = mono_ns();
+		f->arrived[sys] = mono_ns();
+		f->newest[sys] = ev.ts_ns;
 	}
 	return 0;
 }
@@ -425,8 +435,8 @@ static void align(struct feed *f)
 	f->aligned = all;
 	if (!all)
 		snprintf(f->warn, sizeof(f->warn),
-			 "clocks not aligned yet: no packet seen on both "
-			 "systems");
+			 "waiting for packets seen on both systems to align "
+			 "the clocks");
 	else
 		f->warn[0] = '\0';
 }
@@ -467,17 +477,69 @@ static int live_merge(struct feed *f, uint64_t bound, unsigned long budget)
 	return 0;
 }
 
+/*
+ * Before the first event goes to the engine, the clocks: everything is
+ * held until the packets both systems saw give the offsets, tried once a
+ * second from the hold time after every system has spoken; after
+ * ALIGN_MAX without (or at the end of the input), the systems' first
+ * events are lined up instead, as vs_inputs does. Returns true when the
+ * merge may go on.
+ */
+static bool hold_for_clocks(struct feed *f, uint64_t now, bool all_eof)
+{
+	struct vs_engine *e = vs_top_engine(f->top);
+	bool all_spoke = true, full = false;
+
+	for (unsigned int s = 0; s < f->nsys; s++) {
+		all_spoke &= f->q[s].n > 0;
+		full |= f->q[s].n > QMAX / 2;
+	}
+	if (all_spoke && !f->spoke_at)
+		f->spoke_at = now;
+	if ((f->spoke_at && now - f->spoke_at >= f->o.hold_ns &&
+	     now >= f->next_align) ||
+	    all_eof || full) {
+		align(f);
+		f->next_align = now + 1000000000ull;
+	}
+	if (f->aligned)
+		return true;
+	if (!all_eof && !full && now - f->live0 < ALIGN_MAX)
+		return false;
+	/* no pairs: line the first events up, for the merge only */
+	for (unsigned int s = 1; s < f->nsys; s++) {
+		struct vs_event *h0 = q_peek(&f->q[0]), *hs = q_peek(&f->q[s]);
+		struct vs_clock c = e->sys[s].clock;
+
+		if (c.known || !h0 || !hs)
+			continue;
+		c.offset_ns = (int64_t)h0->ts_ns - (int64_t)hs->ts_ns;
+		vs_engine_set_clock(e, s, &c);
+	}
+	f->aligned = true;
+	snprintf(f->warn, sizeof(f->warn),
+		 "clocks not aligned: no packet seen on both systems; their "
+		 "first events are lined up");
+	return true;
+}
+
 static int live_run(struct feed *f, uint64_t now, unsigned long budget)
 {
 	struct vs_engine *e = vs_top_engine(f->top);
-	uint64_t newest = 0, bound;
+	uint64_t bound;
 	bool all_eof = !f->has_local;
 	int r;
 
-	if (f->has_local) {
+	/* the kernel's buffers are read every 50 ms: a tracefs read costs */
+	if (f->has_local && now - f->polled >= 50000000ull) {
 		struct local_ctx c = { f, 0 };
 
+		f->polled = now;
 		r = f->be.poll(f->be.h, 0, on_local, &c);
+		if (r == 0 && !f->quiet[0])
+			f->quiet[0] = now;
+		else if (r > 0)
+			f->quiet[0] = 0;
 		if (r < 0 && r != -EINTR) {
 			error("failed to read the capture: %s", strerror(-r));
 			return -1;
@@ -510,28 +572,24 @@ static int live_run(struct feed *f, uint64_t now, unsigned long budget)
 				 "%s: %" PRIu64 " events dropped (the analysis "
 				 "falls behind)",
 				 f->names[s], f->q[s].dropped);
-	if (f->nsys > 1 && !f->aligned && now >= f->next_align) {
-		align(f);
-		f->next_align = now + 1000000000ull;
-	}
-	/* hold everything for the first hold time: clocks first */
-	if (f->nsys > 1 && now - f->live0 < f->o.hold_ns && !all_eof)
+	if (f->nsys > 1 && !f->aligned && !hold_for_clocks(f, now, all_eof))
 		return 0;
-	for (unsigned int s = 0; s < f->nsys; s++) {
-		struct queue *q = &f->q[s];
+	/*
+	 * The watermark: an event goes in once every system still talking
+	 * has sent something later. A system quiet for the hold time, or
+	 * whose stream ended, holds nothing up.
+	 */
+	bound = UINT64_MAX;
+	for (unsigned int s = 0; s < f->nsys && f->nsys > 1; s++) {
+		uint64_t w;
 
-		if (q->n) {
-			struct vs_event *last =
-				&q->v[(q->head + q->n - 1) % q->cap];
-			uint64_t r2 = vs_engine_ref(e, s, last->ts_ns);
-
-			newest = r2 > newest ? r2 : newest;
-		}
+		if (!f->arrived[s] ||
+		    (f->quiet[s] && now - f->quiet[s] > f->o.hold_ns) ||
+		    (s >= f->rbase && f->rm[s - f->rbase].eof))
+			continue;
+		w = vs_engine_ref(e, s, f->newest[s]);
+		bound = w < bound ? w : bound;
 	}
-	/* the newest event less the hold time; all once nothing comes */
-	bound = newest > f->o.hold_ns ? newest - f->o.hold_ns : 0;
-	if (f->nsys == 1 || all_eof || now - f->last_arrival > f->o.hold_ns)
-		bound = UINT64_MAX;
 	if (live_merge(f, bound, budget))
 		return -1;
 	if (all_eof) {
@@ -624,7 +682,7 @@ static int live_open(struct feed *f)
 		error("failed to set up the analysis: %s", strerror(errno));
 		return -1;
 	}
-	f->live0 = f->last_arrival = mono_ns();
+	f->live0 = mono_ns();
 	f->aligned = n < 2;
 	return 0;
 }
