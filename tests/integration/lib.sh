@@ -4,7 +4,7 @@
 BUILD=${1:-${VS_BUILD:-build}}
 REPORT=$BUILD/vsock-report
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vstest.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"' EXIT
 
 # check NAME CONDITION-COMMAND... : PASS if the command succeeds
 check() {

@@ -194,8 +194,17 @@ int batch_print(FILE *out, struct feed *f, const struct view_state *vs,
 
 int batch_final(FILE *out, struct feed *f)
 {
-	fprintf(out, "vsocktop - end of input: findings\n");
-	if (vs_top_write_findings(out, feed_top(f)))
+	struct vs_top *t = feed_top(f);
+
+	fprintf(out, "vsocktop - end of input:");
+	for (unsigned int i = 0; i < vs_top_nsys(t); i++) {
+		const struct vs_top_sys *s = vs_top_sys(t, i);
+
+		fprintf(out, "%s %" PRIu64 " events from %s (%" PRIu64 " lost)",
+			i ? "," : "", s->events, s->name, s->lost);
+	}
+	fprintf(out, "\nvsocktop - findings\n");
+	if (vs_top_write_findings(out, t))
 		return -1;
 	return ferror(out) ? -1 : 0;
 }

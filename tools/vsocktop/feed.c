@@ -29,6 +29,9 @@
 #define QMAX (4u << 20) /* events a live system may have waiting */
 #define STREAM_KEEP (16u << 20) /* stream bytes kept before compacting */
 #define ALIGN_MAX 10000000000ull /* how long to wait for packet pairs */
+#define LATE_NS 1000 /* out of order by more than this: late */
+#define ALIGN_PAIRS 1000 /* pairs enough for the clocks */
+#define ALIGN_TIGHT_NS 20000 /* ... or an uncertainty this small */
 
 struct queue {
 	struct vs_event *v;
@@ -73,14 +76,20 @@ struct feed {
 	unsigned int rbase; /* system index of rm[0] */
 	struct queue q[VS_MAX_SYSTEMS];
 	uint64_t arrived[VS_MAX_SYSTEMS]; /* wall time of the last event */
-	uint64_t quiet[VS_MAX_SYSTEMS]; /* since when it had nothing new */
-	uint64_t polled; /* the local capture, last read */
+	/* since when it had nothing new; and whether its last read did */
+	uint64_t quiet[VS_MAX_SYSTEMS];
+	bool idle[VS_MAX_SYSTEMS];
+	bool waitfor[VS_MAX_SYSTEMS]; /* the merge waits for its events */
+	uint64_t polled;
+	uint64_t late;
+		/* events merged after later ones */ /* the local capture, last read */
 	uint64_t newest[VS_MAX_SYSTEMS]; /* its timestamp */
 	uint64_t now_wall; /* wall time the engine's time last moved */
 	uint64_t live0; /* wall time of the start */
 	bool aligned; /* clocks estimated (or one system) */
 	uint64_t next_align;
 	uint64_t spoke_at; /* when every system had sent an event */
+	struct vs_corr *corr; /* packets for the clocks, until aligned */
 };
 
 uint64_t mono_ns(void)
@@ -296,6 +305,8 @@ static void on_local(void *ctx, const struct vs_event *ev)
 	e.system = 0;
 	if (q_push(&c->f->q[0], &e))
 		c->err = -ENOMEM;
+	if (c->f->corr && vs_corr_add(c->f->corr, &e))
+		c->err = -ENOMEM;
 	c->f->arrived[0] = mono_ns();
 	c->f->newest[0] = ev->ts_ns;
 }
@@ -347,8 +358,9 @@ static int remote_read(struct feed *f, unsigned int k)
 		}
 	}
 	n = read(rm->fd, rm->buf + rm->len, rm->cap - rm->len);
-	if (n < 0 && errno == EAGAIN && !f->quiet[sys])
-		f->quiet[sys] = mono_ns(); /* nothing waiting: caught up */
+	f->idle[sys] = n < 0 && errno == EAGAIN; /* caught up */
+	if (f->idle[sys] && !f->quiet[sys])
+		f->quiet[sys] = mono_ns();
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	f->quiet[sys] = 0;
@@ -376,7 +388,8 @@ static int remote_read(struct feed *f, unsigned int k)
 			continue;
 		}
 		ev.system = (uint16_t)sys;
-		if (q_push(&f->q[sys], &ev))
+		if (q_push(&f->q[sys], &ev) ||
+		    (f->corr && vs_corr_add(f->corr, &ev)))
 			return -ENOMEM;
 		f->arrived[sys] = mono_ns();
 		f->newest[sys] = ev.ts_ns;
@@ -402,47 +415,49 @@ unsigned int feed_pollfds(struct feed *f, struct pollfd *pfd, unsigned int max)
 }
 
 /* estimate the remote clocks from what waits in the queues */
-static void align(struct feed *f)
+/*
+ * estimate the clocks from the packets so far; take the estimate once it
+ * rests on ALIGN_PAIRS pairs or is tight, or whatever is known when
+ * @last (the input ended, the wait is over)
+ */
+static void align(struct feed *f, bool last)
 {
 	struct vs_engine *e = vs_top_engine(f->top);
 	struct vs_clock clocks[VS_MAX_SYSTEMS];
-	struct vs_corr *c = vs_corr_new(f->nsys);
-	bool all = true;
+	bool good = true, known = true;
 
-	if (!c)
+	if (!f->corr ||
+	    vs_corr_estimate(f->corr, clocks, e->opt.irq_timeout_ns))
 		return;
-	for (unsigned int s = 0; s < f->nsys; s++) {
-		struct queue *q = &f->q[s];
-
-		for (size_t i = 0; i < q->n; i++)
-			vs_corr_add(c, &q->v[(q->head + i) % q->cap]);
+	for (unsigned int s = 1; s < f->nsys; s++) {
+		known &= clocks[s].known;
+		good &= clocks[s].known &&
+			(clocks[s].pairs >= ALIGN_PAIRS ||
+			 (clocks[s].has_uncertainty &&
+			  clocks[s].uncertainty_ns <= ALIGN_TIGHT_NS));
 	}
-	if (vs_corr_estimate(c, clocks, e->opt.irq_timeout_ns)) {
-		vs_corr_free(c);
+	if (!good && !(last && known)) {
+		snprintf(f->warn, sizeof(f->warn),
+			 "waiting for packets seen on both systems to align "
+			 "the clocks");
 		return;
 	}
 	for (unsigned int s = 1; s < f->nsys; s++) {
 		const uint64_t *cids;
-		unsigned int nc = vs_corr_cids(c, s, &cids);
+		unsigned int nc = vs_corr_cids(f->corr, s, &cids);
 
-		if (clocks[s].known && !e->sys[s].clock.known)
-			vs_engine_set_clock(e, s, &clocks[s]);
-		all &= e->sys[s].clock.known;
+		vs_engine_set_clock(e, s, &clocks[s]);
 		for (unsigned int k = 0; k < nc; k++)
 			vs_engine_add_cid(e, s, cids[k]);
 	}
-	vs_corr_free(c);
-	f->aligned = all;
-	if (!all)
-		snprintf(f->warn, sizeof(f->warn),
-			 "waiting for packets seen on both systems to align "
-			 "the clocks");
-	else
-		f->warn[0] = '\0';
+	vs_corr_free(f->corr);
+	f->corr = NULL;
+	f->aligned = true;
+	f->warn[0] = '\0';
 }
 
 /* feed the queues' events up to @bound (reference), in order */
-static int live_merge(struct feed *f, uint64_t bound, unsigned long budget)
+static int live_merge(struct feed *f, unsigned long budget)
 {
 	struct vs_engine *e = vs_top_engine(f->top);
 	int err;
@@ -455,6 +470,8 @@ static int live_merge(struct feed *f, uint64_t bound, unsigned long budget)
 			struct vs_event *ev = q_peek(&f->q[s]);
 			uint64_t r;
 
+			if (!ev && f->waitfor[s])
+				return 0; /* it may still send earlier ones */
 			if (!ev)
 				continue;
 			r = vs_engine_ref(e, s, ev->ts_ns);
@@ -463,8 +480,16 @@ static int live_merge(struct feed *f, uint64_t bound, unsigned long budget)
 				bref = r;
 			}
 		}
-		if (best < 0 || bref > bound)
+		if (best < 0)
 			break;
+		if (bref + LATE_NS < e->now) {
+			/* it came after later events had gone in */
+			f->late++;
+			snprintf(f->warn, sizeof(f->warn),
+				 "%" PRIu64 " events came too late to go in "
+				 "in order (try a longer --hold-ms)",
+				 f->late);
+		}
 		err = vs_top_feed(f->top, q_peek(&f->q[best]));
 		q_pop(&f->q[best]);
 		f->now_wall = mono_ns();
@@ -499,8 +524,8 @@ static bool hold_for_clocks(struct feed *f, uint64_t now, bool all_eof)
 	if ((f->spoke_at && now - f->spoke_at >= f->o.hold_ns &&
 	     now >= f->next_align) ||
 	    all_eof || full) {
-		align(f);
-		f->next_align = now + 1000000000ull;
+		align(f, all_eof || full || now - f->live0 >= ALIGN_MAX);
+		f->next_align = mono_ns() + 1000000000ull;
 	}
 	if (f->aligned)
 		return true;
@@ -526,7 +551,6 @@ static bool hold_for_clocks(struct feed *f, uint64_t now, bool all_eof)
 static int live_run(struct feed *f, uint64_t now, unsigned long budget)
 {
 	struct vs_engine *e = vs_top_engine(f->top);
-	uint64_t bound;
 	bool all_eof = !f->has_local;
 	int r;
 
@@ -536,6 +560,7 @@ static int live_run(struct feed *f, uint64_t now, unsigned long budget)
 
 		f->polled = now;
 		r = f->be.poll(f->be.h, 0, on_local, &c);
+		f->idle[0] = r == 0;
 		if (r == 0 && !f->quiet[0])
 			f->quiet[0] = now;
 		else if (r > 0)
@@ -575,22 +600,17 @@ static int live_run(struct feed *f, uint64_t now, unsigned long budget)
 	if (f->nsys > 1 && !f->aligned && !hold_for_clocks(f, now, all_eof))
 		return 0;
 	/*
-	 * The watermark: an event goes in once every system still talking
-	 * has sent something later. A system quiet for the hold time, or
-	 * whose stream ended, holds nothing up.
+	 * The merge, as vs_inputs does it: the earliest of the queues'
+	 * first events goes in while every system still talking has one
+	 * waiting. A system whose reader found nothing new for the hold
+	 * time, or whose stream ended, holds nothing up.
 	 */
-	bound = UINT64_MAX;
-	for (unsigned int s = 0; s < f->nsys && f->nsys > 1; s++) {
-		uint64_t w;
-
-		if (!f->arrived[s] ||
-		    (f->quiet[s] && now - f->quiet[s] > f->o.hold_ns) ||
-		    (s >= f->rbase && f->rm[s - f->rbase].eof))
-			continue;
-		w = vs_engine_ref(e, s, f->newest[s]);
-		bound = w < bound ? w : bound;
-	}
-	if (live_merge(f, bound, budget))
+	for (unsigned int s = 0; s < f->nsys; s++)
+		f->waitfor[s] = f->nsys > 1 && f->arrived[s] &&
+				!(f->idle[s] && f->quiet[s] &&
+				  now - f->quiet[s] > f->o.hold_ns) &&
+				!(s >= f->rbase && f->rm[s - f->rbase].eof);
+	if (live_merge(f, budget))
 		return -1;
 	if (all_eof) {
 		bool empty = true;
@@ -647,7 +667,7 @@ static int live_open(struct feed *f)
 			arg = eq + 1;
 		} else {
 			snprintf(f->names[sys], sizeof(f->names[sys]),
-				 "remote%s", f->o.nremote > 1 ? "" : "");
+				 "remote");
 			if (f->o.nremote > 1)
 				snprintf(f->names[sys], sizeof(f->names[sys]),
 					 "remote%u", i + 1);
@@ -684,6 +704,10 @@ static int live_open(struct feed *f)
 	}
 	f->live0 = mono_ns();
 	f->aligned = n < 2;
+	if (n > 1 && !(f->corr = vs_corr_new(n))) {
+		error("failed to set up correlation: %s", strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -720,6 +744,7 @@ void feed_close(struct feed *f)
 	for (unsigned int s = 0; s < VS_MAX_SYSTEMS; s++)
 		free(f->q[s].v);
 	vs_inputs_close(f->in);
+	vs_corr_free(f->corr);
 	vs_top_free(f->top);
 	free(f);
 }
