@@ -214,6 +214,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BUILD)/gentrace $(BUILD)/maxrss \
 		$(BUILD)/sockpair
 	$(Q)tests/bench/report-bench.sh $(BUILD)
+	$(Q)tests/bench/top-bench.sh $(BUILD)
 	$(Q)DUR=2000 tests/bench/refdev-bench.sh $(BUILD)
 	$(Q)tests/vm/serve-tier.sh $(BUILD) bench
 

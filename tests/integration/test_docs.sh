@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # The documents against the tools: the options of each tool's --help and
-# of its manual page (vsock-report(1), vsock-refdev(8)) are the same, the
+# of its manual page (vsock-report(1), vsock-refdev(8), vsock-trace(8),
+# vsocktop(8)) are the same, vsocktop's batch columns are in its FIELDS, the
 # fault kinds and workloads of vsock-refdev --help each have an entry in
 # vsock-refdev(8), every manual page formats without warnings, and the
 # README's commands run on the shipped examples.
@@ -66,6 +67,27 @@ if [ -x "$BUILD/vsock-trace" ]; then
 	for s in FIELDS OVERHEAD; do
 		check "trace_man_has_$s" grep -q "^\.SH $s\$" man/vsock-trace.8
 	done
+fi
+
+if [ -x "$BUILD/vsocktop" ]; then
+	check_options top_ man/vsocktop.8 OPTIONS "$BUILD/vsocktop"
+	for s in KEYS FIELDS "BATCH MODE" OVERHEAD "EXIT STATUS"; do
+		check "top_man_has_$(tr ' ' _ <<<"$s")" grep -q "^\.SH $s\$" man/vsocktop.8
+	done
+	# every column the batch output heads has its entry in FIELDS
+	"$BUILD/vsocktop" -b -n 1 -s max -r tests/fixtures/real/loopback-stall.trace \
+		>"$TMP/top.out" 2>&1 </dev/null
+	sed -n '/^FLOW /{p;q;}' "$TMP/top.out" | tr -s ' ' '\n' | sed '/^$/d' >"$TMP/top.cols"
+	sed -n '/^\.SH FIELDS$/,/^\.SH /p' man/vsocktop.8 | sed 's/\\-/-/g' |
+		sed -n 's/^\.BR\{0,1\} \(.*\)$/\1/p' | tr -d '",' | tr -s ' ' '\n' |
+		sort -u >"$TMP/top.fields"
+	check top_batch_has_columns [ "$(grep -c . "$TMP/top.cols")" -ge 10 ]
+	missing=$(sort -u "$TMP/top.cols" | comm -23 - "$TMP/top.fields" | tr '\n' ' ')
+	if [ -z "$missing" ]; then
+		pass top_man_documents_every_column
+	else
+		fail top_man_documents_every_column "not in man/vsocktop.8 FIELDS: $missing"
+	fi
 fi
 
 # --- vsock-refdev: every fault kind and workload --help names has its own

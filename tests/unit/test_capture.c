@@ -799,6 +799,85 @@ out:
 	free(s.buf);
 }
 
+/* a stream read for long: consumed bytes dropped, the same events go on */
+static void t_rebase(void)
+{
+	struct vs_capture_reader *r;
+	struct vs_capture_lost l;
+	struct vs_event ev;
+	struct small s;
+	uint8_t *a, *b = NULL;
+	size_t keep, i, n;
+	int ret;
+
+	small_capture(&s);
+	/* the stream so far: the header, three records and part of one */
+	a = dup_bytes(s.buf, s.rec_end[2] + 5);
+	r = vs_capture_reader_new(a, s.rec_end[2] + 5, NULL);
+	CHECK(r != NULL);
+	if (!r)
+		goto out;
+	CHECK_EQ_U(vs_capture_reader_consumed(r), s.hdr_end);
+	for (i = 0; i < 2; i++) {
+		ret = vs_capture_next(r, &ev, &l);
+		CHECK_EQ_U(ret, s.rec_kind[i]);
+		if (ret == VS_CAPTURE_EVENT)
+			check_same(&s.ev[i], &ev);
+	}
+	keep = vs_capture_reader_consumed(r);
+	CHECK_EQ_U(keep, s.rec_end[1]);
+	/* dropping a byte not read yet is refused, and changes nothing */
+	CHECK_EQ_U(vs_capture_reader_rebase(r, a + keep + 1,
+					    s.rec_end[2] + 4 - keep, keep + 1),
+		   (uint64_t)-EINVAL);
+	/* ... as is a buffer shorter than what was read */
+	CHECK_EQ_U(vs_capture_reader_rebase(r, a, keep - 1, 0),
+		   (uint64_t)-EINVAL);
+	CHECK_EQ_U(vs_capture_reader_consumed(r), keep);
+	/* drop what was read: the rest, moved to a new buffer */
+	b = dup_bytes(s.buf + keep, s.rec_end[2] + 5 - keep);
+	memset(a, 0xa5, s.rec_end[2] + 5); /* the old bytes are not used */
+	CHECK_EQ_U(vs_capture_reader_rebase(r, b, s.rec_end[2] + 5 - keep,
+					    keep),
+		   0);
+	CHECK_EQ_U(vs_capture_reader_consumed(r), 0);
+	ret = vs_capture_next(r, &ev, &l);
+	CHECK_EQ_U(ret, s.rec_kind[2]);
+	if (ret == VS_CAPTURE_EVENT)
+		check_same(&s.ev[2], &ev);
+	/* the torn record waits for its bytes */
+	CHECK_EQ_U(vs_capture_next(r, &ev, &l), VS_CAPTURE_END);
+	CHECK_EQ_U(vs_capture_reader_consumed(r), s.rec_end[2] - keep);
+	/* the stream grows; drop again, at the next record, then read on */
+	free(b);
+	keep = s.rec_end[2];
+	b = dup_bytes(s.buf + keep, s.len - keep);
+	CHECK_EQ_U(vs_capture_reader_rebase(r, b, s.len - keep,
+					    s.rec_end[2] - s.rec_end[1]),
+		   0);
+	for (n = 3; (ret = vs_capture_next(r, &ev, &l)) > 0; n++) {
+		CHECK(n < s.nrec);
+		if (n >= s.nrec)
+			break;
+		CHECK_EQ_U(ret, s.rec_kind[n]);
+		if (ret == VS_CAPTURE_EVENT)
+			check_same(&s.ev[n], &ev);
+		else
+			CHECK_EQ_U(l.count, 9);
+	}
+	CHECK_EQ_U(ret, VS_CAPTURE_END);
+	CHECK_EQ_U(n, s.nrec);
+	/* offsets stay those of the whole stream */
+	CHECK(vs_capture_reader_stats(r)->complete);
+	CHECK(!vs_capture_reader_truncated(r));
+	CHECK_EQ_U(vs_capture_reader_stats(r)->good_bytes, s.len);
+	vs_capture_reader_free(r);
+out:
+	free(a);
+	free(b);
+	free(s.buf);
+}
+
 /* one flipped bit anywhere: detected, nothing after it read, no crash */
 static void t_flipped_byte(void)
 {
@@ -1273,6 +1352,7 @@ VS_TEST_MAIN({ "capture_header_round_trip", t_header_round_trip },
 	     { "capture_fixed_bytes", t_fixed_bytes },
 	     { "capture_truncated_everywhere", t_truncate_everywhere },
 	     { "capture_update_grown_file", t_update },
+	     { "capture_rebase_dropped_bytes", t_rebase },
 	     { "capture_flipped_byte", t_flipped_byte },
 	     { "capture_zero_tail", t_zero_tail },
 	     { "capture_newer_writer", t_newer_writer },
