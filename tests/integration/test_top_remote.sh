@@ -55,7 +55,9 @@ run() {
 		grep -q waiting "$TMP/$name-b.err" 2>/dev/null && break
 		sleep 0.1
 	done
-	timeout 120 "$TOP" -b -d 0.5 --listen "a=tcp:127.0.0.1:$pa" \
+	# a producer starved of CPU for the hold time looks like a quiet
+	# system: a long hold, as on a loaded machine
+	timeout 120 "$TOP" -b -d 0.5 --hold-ms 3000 --listen "a=tcp:127.0.0.1:$pa" \
 		--remote "b=tcp:127.0.0.1:$pb" >"$TMP/$name.out" \
 		2>"$TMP/$name.err"
 	rc=$?

@@ -402,9 +402,11 @@ unsigned int feed_pollfds(struct feed *f, struct pollfd *pfd, unsigned int max)
 	unsigned int n = 0;
 
 	for (unsigned int k = 0; k < f->o.nremote && n < max; k++) {
-		int fd = f->rm[k].fd >= 0 ? f->rm[k].fd : f->rm[k].lfd;
+		/* data is read every FEED_MS, all there is: only a listener
+		 * wakes the loop */
+		int fd = f->rm[k].fd < 0 ? f->rm[k].lfd : -1;
 
-		if (fd < 0 || f->rm[k].eof)
+		if (fd < 0)
 			continue;
 		pfd[n].fd = fd;
 		pfd[n].events = POLLIN;
@@ -583,7 +585,13 @@ static int live_run(struct feed *f, uint64_t now, unsigned long budget)
 		}
 	}
 	for (unsigned int k = 0; k < f->o.nremote; k++) {
-		r = remote_read(f, k);
+		/* all that waits, up to 64 reads (4 MiB) at a time */
+		for (int i = 0; i < 64; i++) {
+			r = remote_read(f, k);
+			if (r || f->rm[k].eof || f->rm[k].fd < 0 ||
+			    f->idle[f->rbase + k])
+				break;
+		}
 		if (r) {
 			error("failed to read the stream %s: %s", f->rm[k].spec,
 			      vs_capture_strerror(r));

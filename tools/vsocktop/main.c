@@ -188,7 +188,8 @@ static int batch(struct feed *f, struct view_state *vs, uint64_t delay,
 			int wait =
 				now >= next ? 0 : (int)((next - now) / 1000000);
 
-			poll(pfd, n, wait > 10 ? 10 : wait);
+			/* events go in every FEED_MS: in batches, warm */
+			poll(pfd, n, wait > FEED_MS ? FEED_MS : wait);
 			r = feed_run(f, mono_ns(), 1000000);
 			if (!r && mono_ns() < next)
 				continue;
@@ -210,25 +211,20 @@ static int batch(struct feed *f, struct view_state *vs, uint64_t delay,
 			return EXIT_ERROR;
 		}
 	}
-	if (r > 0 || vt_stop) {
-		/* the end of the input (or a signal): what is open ends */
-		r = vs_top_finish(t);
-		if (r) {
-			error("failed to finish the analysis: %s",
-			      strerror(-r));
-			return EXIT_ERROR;
-		}
-		if ((iterations < 0 || it < iterations) &&
-		    batch_print(stdout, f, vs, (unsigned int)++it)) {
-			error("failed to write the output: %s",
-			      strerror(errno));
-			return EXIT_ERROR;
-		}
-		if (batch_final(stdout, f) || fflush(stdout)) {
-			error("failed to write the output: %s",
-			      strerror(errno));
-			return EXIT_ERROR;
-		}
+	/*
+	 * the end of the input, -n updates or a signal: what is open ends
+	 * as if the input ended here, and the findings are the report's
+	 */
+	r = vs_top_finish(t);
+	if (r) {
+		error("failed to finish the analysis: %s", strerror(-r));
+		return EXIT_ERROR;
+	}
+	if (((iterations < 0 || it < iterations) &&
+	     batch_print(stdout, f, vs, (unsigned int)++it)) ||
+	    batch_final(stdout, f) || fflush(stdout)) {
+		error("failed to write the output: %s", strerror(errno));
+		return EXIT_ERROR;
 	}
 	return findings_status(f);
 }

@@ -614,7 +614,8 @@ int screen_run(struct feed *f, struct view_state *vs, uint64_t delay,
 		pfd[0].fd = STDIN_FILENO;
 		pfd[0].events = POLLIN;
 		n = 1 + feed_pollfds(f, pfd + 1, VS_MAX_SYSTEMS);
-		poll(pfd, n, wait > 10 ? 10 : wait);
+		/* keys wake it at once; events go in every FEED_MS */
+		poll(pfd, n, wait > FEED_MS ? FEED_MS : wait);
 		now = mono_ns();
 		if (!s.ended) {
 			r = feed_run(f, now, 200000);
@@ -659,5 +660,10 @@ int screen_run(struct feed *f, struct view_state *vs, uint64_t delay,
 	free(s.rows);
 	if (ret)
 		return ret;
+	/* what is open ends here, as in batch mode: for the exit status */
+	if (vs_top_finish(t)) {
+		error("failed to finish the analysis: %s", strerror(ENOMEM));
+		return EXIT_ERROR;
+	}
 	return vs_top_engine(t)->findings.n ? EXIT_FINDINGS : 0;
 }

@@ -17,6 +17,7 @@
 
 #define EXIT_FINDINGS 1
 #define EXIT_ERROR 2
+#define FEED_MS 100 /* how often events go to the collector */
 
 extern const char *prog;
 void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
