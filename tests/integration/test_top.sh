@@ -137,7 +137,7 @@ wait_file() {
 }
 
 TUI_TESTS="top_tui_flow top_tui_free_zero top_tui_stall_ongoing top_tui_color
-	top_tui_stall_finished top_key_sort top_key_reverse top_key_filter
+	top_key_pause top_tui_stall_finished top_key_sort top_key_reverse top_key_filter
 	top_key_filter_clear top_key_detail top_key_esc top_key_help
 	top_small_terminal top_small_terminal_back top_key_quit_exit1
 	top_no_color"
@@ -174,6 +174,34 @@ else
 	fi
 	if $color; then pass top_tui_color; else
 		fail top_tui_color "the header bar is not black on cyan (TERM=xterm-256color)"
+	fi
+	# space pauses the replay (the clock on the title stops), and resumes it
+	title_t() { sed -n '1s/.* - t=\([0-9.]*\).*/\1/p' <<<"$SCR"; }
+	keys top Space
+	if wait_screen top 3 '^vsocktop - .*\[PAUSED\]'; then
+		p1=$(title_t)
+		if on_screen 'end of input'; then
+			skip top_key_pause "the replay ended before it could be paused"
+			keys top Space
+		else
+			sleep 0.7 # nothing may move meanwhile
+			grab top
+			p2=$(title_t)
+			keys top Space
+			for ((i = 0; i < 30; i++)); do
+				grab top
+				! on_screen 'PAUSED' && [ "$(title_t)" != "$p1" ] && break
+				sleep 0.1
+			done
+			if [ "$p1" = "$p2" ] && ! on_screen 'PAUSED' && [ "$(title_t)" != "$p1" ]; then
+				pass top_key_pause
+			else
+				fail top_key_pause "t=$p1 on pausing, t=$p2 0.7 s later, then '$(head -1 <<<"$SCR")'"
+			fi
+		fi
+	else
+		fail top_key_pause "no [PAUSED] on the title: $(head -1 <<<"$SCR")"
+		keys top Space
 	fi
 	# the end of the replay: the stall is a finished finding, credit is back
 	if wait_screen top 10 'end of input' '^credit_stall a 3:1024->2:5000 t=[0-9.]+ for [0-9.]+ ms: 3:1024->2:5000 on a waited ' &&
