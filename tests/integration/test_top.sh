@@ -28,10 +28,14 @@ TM=(tmux -L "vstest-$$" -f /dev/null)
 BG=()
 cleanup() {
 	"${TM[@]}" kill-server >/dev/null 2>&1
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/vstest-$$"
 	for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+# a tmux of its own, also when the tests run inside one
+unset TMUX
 
 # ---------------------------------------------------------------- inputs
 # STALL: three bulk connections; both systems withhold their credit
