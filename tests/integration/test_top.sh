@@ -20,8 +20,8 @@ done
 # the screen runs in tmux's own directory: absolute paths
 ABS_TOP=$(cd "$(dirname "$TOP")" && pwd)/$(basename "$TOP")
 
-# a directory of its own: a parallel run's cleanup of /tmp/vstest.* took
-# lib.sh's from under this test
+# a directory of its own name: lib.sh's /tmp/vstest.* twice vanished in
+# the middle of a run while other test runs went on beside it
 rm -rf "$TMP"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/vs-top.XXXXXX")
 TM=(tmux -L "vstest-$$" -f /dev/null)
