@@ -480,12 +480,18 @@ int vs_top_tick(struct vs_top *t, uint64_t now)
 	return tick(t, now, true);
 }
 
-int vs_top_finish(struct vs_top *t)
+int vs_top_finish(struct vs_top *t, uint64_t cut)
 {
 	int err;
 
 	if (t->finished)
 		return 0;
+	if (cut) {
+		t->e->opt.has_until = true;
+		t->e->opt.until_ns = cut;
+		for (unsigned int i = 0; i < t->nsys; i++)
+			t->e->sys[i].cut = true;
+	}
 	err = vs_engine_finish(t->e);
 	t->finished = true;
 	if (err)
@@ -494,9 +500,10 @@ int vs_top_finish(struct vs_top *t)
 	for (unsigned int i = 0; i < t->nrows; i++)
 		t->rows[i]->findings = 0;
 	t->fseen = 0;
-	/* the last interval's rates stay: the end is not an interval */
+	/* the last interval's rates stay: the end is not an interval;
+	 * unless there was none, then the whole input is the interval */
 	return tick(t, t->last_tick > t->e->now ? t->last_tick : t->e->now,
-		    false);
+		    !t->ticked);
 }
 
 unsigned int vs_top_nsys(const struct vs_top *t)

@@ -102,8 +102,13 @@ void vs_top_lost(struct vs_top *t, unsigned int sys, uint64_t n);
  * event's): rates over it, credit samples, findings. Returns 0 or -errno.
  */
 int vs_top_tick(struct vs_top *t, uint64_t now);
-/* the end of input: open stalls and the like become findings */
-int vs_top_finish(struct vs_top *t);
+/*
+ * vs_top_finish - the end: open stalls and the like become findings.
+ * @cut: 0 at the end of the input; else the reference time the user
+ * stopped at, as if every capture had gone on past it (vsock-report
+ * --until @cut: a stall still open lasts to @cut)
+ */
+int vs_top_finish(struct vs_top *t, uint64_t cut);
 
 /* ------------------------------------------------------------ the view */
 

@@ -233,7 +233,7 @@ else
 	keys top f
 	wait_screen top 3 '^filter \(CID or CID:PORT'
 	keys top 2 : 5 0 0 1 Enter
-	if wait_screen top 3 '^sort: .*filter: 2:5001  1 connections' '^3:1025>2:5001 ' &&
+	if wait_screen top 3 '^sort: .*filter: 2:5001  1 connection( |$)' '^3:1025>2:5001 ' &&
 		[ "$(list_flows)" = '3:1025>2:5001' ]; then
 		pass top_key_filter
 	else
@@ -367,17 +367,22 @@ fi
 # 6. -n, -f, -o
 "$TOP" -b -s max -d 0.5 -n 2 -r a="$STALL/a.trace" -r b="$STALL/b.trace" >"$TMP/n.out" 2>&1
 n=$(grep -c '^vsocktop - update ' "$TMP/n.out")
-if [ "$n" -eq 2 ] && ! has_end_marker "$TMP/n.out"; then
+# stopped by -n, the findings are the report's on the input cut there
+cut=$(sed -n 's/^vsocktop - update 2, t=\([0-9.]*\) .*/\1/p' "$TMP/n.out")
+"$REPORT" -q --until "${cut:-0}" a="$STALL/a.trace" b="$STALL/b.trace" >"$TMP/n.report" 2>&1
+findings_after_end "$TMP/n.out" >"$TMP/n.find"
+if [ "$n" -eq 2 ] && has_end_marker "$TMP/n.out" && [ -n "$cut" ] &&
+	cmp -s "$TMP/n.find" "$TMP/n.report"; then
 	pass top_batch_iterations
 else
-	fail top_batch_iterations "$n updates (want 2)$(has_end_marker "$TMP/n.out" && echo ', and the end marker')"
+	fail top_batch_iterations "$n updates (want 2), end marker $(has_end_marker "$TMP/n.out" && echo yes || echo no), cut at '$cut'; diff with vsock-report --until: $(diff "$TMP/n.find" "$TMP/n.report" | head -4 | tr '\n' '|')"
 fi
 "$TOP" -b -s max -d 0.5 -f 2:5001 -r a="$STALL/a.trace" -r b="$STALL/b.trace" >"$TMP/f.out" 2>&1
 rows=$(grep -Ec '^[0-9]+:[0-9]+>[0-9]+:[0-9]+ ' "$TMP/f.out")
 other=$(grep -E '^[0-9]+:[0-9]+>[0-9]+:[0-9]+ ' "$TMP/f.out" | grep -Evc '(^|>)2:5001 ')
 updates=$(grep -c '^vsocktop - update ' "$TMP/f.out")
 if [ "$rows" -gt 0 ] && [ "$other" -eq 0 ] && [ "$rows" -eq "$updates" ] &&
-	[ "$(grep -c '^vsocktop - update .*, 1 connections, sort rate, filter 2:5001$' "$TMP/f.out")" -eq "$updates" ]; then
+	[ "$(grep -c '^vsocktop - update .*, 1 connection, sort rate, filter 2:5001$' "$TMP/f.out")" -eq "$updates" ]; then
 	pass top_batch_filter
 else
 	fail top_batch_filter "$rows rows in $updates updates, $other without 2:5001"

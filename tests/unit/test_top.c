@@ -535,9 +535,9 @@ static void t_finish_open_stall(void)
 	CHECK_EQ_U(vs_top_now(t), T_FULL + 400 * EVG_MS);
 	CHECK(find_ongoing(t) != NULL);
 	CHECK_EQ_U(vs_top_engine(t)->findings.n, 0);
-	CHECK_EQ_U(vs_top_finish(t), 0);
+	CHECK_EQ_U(vs_top_finish(t, 0), 0);
 	CHECK(vs_top_finished(t));
-	CHECK_EQ_U(vs_top_finish(t), 0); /* twice is harmless */
+	CHECK_EQ_U(vs_top_finish(t, 0), 0); /* twice is harmless */
 	CHECK(find_ongoing(t) == NULL);
 	CHECK_EQ_U(vs_top_engine(t)->findings.n, 1);
 	CHECK_EQ_U(vs_top_nfindings(t), 1);

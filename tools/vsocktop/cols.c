@@ -164,10 +164,11 @@ int batch_print(FILE *out, struct feed *f, const struct view_state *vs,
 	n = vs_top_select(t, &vs->filter, vs->sort, vs->reverse, rows);
 	fprintf(out,
 		"vsocktop - update %u, t=%" PRIu64 ".%06" PRIu64
-		" (+%.3f s), %s, %u connections, sort %s%s%s%s\n",
+		" (+%.3f s), %s, %u connection%s, sort %s%s%s%s\n",
 		iteration, now / 1000000000, now % 1000000000 / 1000,
 		vs_top_interval(t) / 1e9, feed_describe(f), n,
-		vs_top_sort_name(vs->sort), vs->reverse ? " (reversed)" : "",
+		n == 1 ? "" : "s", vs_top_sort_name(vs->sort),
+		vs->reverse ? " (reversed)" : "",
 		vs->filter.on ? ", filter " : "",
 		vs->filter.on ? vs->filter_text : "");
 	if (feed_warning(f)[0])

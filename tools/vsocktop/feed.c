@@ -82,7 +82,7 @@ struct feed {
 	bool waitfor[VS_MAX_SYSTEMS]; /* the merge waits for its events */
 	uint64_t polled;
 	uint64_t late;
-		/* events merged after later ones */ /* the local capture, last read */
+	/* events merged after later ones */ /* the local capture, last read */
 	uint64_t newest[VS_MAX_SYSTEMS]; /* its timestamp */
 	uint64_t now_wall; /* wall time the engine's time last moved */
 	uint64_t live0; /* wall time of the start */

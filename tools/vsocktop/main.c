@@ -215,7 +215,8 @@ static int batch(struct feed *f, struct view_state *vs, uint64_t delay,
 	 * the end of the input, -n updates or a signal: what is open ends
 	 * as if the input ended here, and the findings are the report's
 	 */
-	r = vs_top_finish(t);
+	/* stopped before the end of the input: as if it ended here */
+	r = vs_top_finish(t, r > 0 ? 0 : vs_top_now(t));
 	if (r) {
 		error("failed to finish the analysis: %s", strerror(-r));
 		return EXIT_ERROR;

@@ -115,10 +115,12 @@ static int draw_systems(struct screen *s, int y)
 		sys_line(t, i, buf, sizeof(buf));
 		put(y++, 0, COLS, buf);
 	}
-	snprintf(buf, sizeof(buf), "sort: %s%s  filter: %s  %u connections%s%s",
+	snprintf(buf, sizeof(buf),
+		 "sort: %s%s  filter: %s  %u connection%s%s%s",
 		 vs_top_sort_name(s->vs->sort),
 		 s->vs->reverse ? " (reversed)" : "",
 		 s->vs->filter.on ? s->vs->filter_text : "none", s->nrows,
+		 s->nrows == 1 ? "" : "s",
 		 feed_warning(s->f)[0] ? "  note: " : "", feed_warning(s->f));
 	put(y++, 0, COLS, buf);
 	return y;
@@ -625,7 +627,7 @@ int screen_run(struct feed *f, struct view_state *vs, uint64_t delay,
 			}
 			if (r > 0) {
 				s.ended = true;
-				if (vs_top_finish(t)) {
+				if (vs_top_finish(t, 0)) {
 					ret = EXIT_ERROR;
 					break;
 				}
@@ -661,7 +663,7 @@ int screen_run(struct feed *f, struct view_state *vs, uint64_t delay,
 	if (ret)
 		return ret;
 	/* what is open ends here, as in batch mode: for the exit status */
-	if (vs_top_finish(t)) {
+	if (vs_top_finish(t, s.ended ? 0 : vs_top_now(t))) {
 		error("failed to finish the analysis: %s", strerror(ENOMEM));
 		return EXIT_ERROR;
 	}
