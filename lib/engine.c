@@ -386,6 +386,7 @@ static void on_pkt(struct vs_engine *e, const struct vs_event *ev,
 		e->err = ENOMEM;
 		return;
 	}
+	e->last_flow = f;
 	rev = f->rev;
 	if (!rev) {
 		rev = vs_flow_get(e->flows, ev->system, &rt, true);
@@ -440,6 +441,7 @@ int vs_engine_feed(struct vs_engine *e, const struct vs_event *ev)
 	struct vs_system *s;
 	int err;
 
+	e->last_flow = NULL;
 	if (ev->system >= e->nsys)
 		return -EINVAL;
 	if (e->err)

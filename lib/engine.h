@@ -86,6 +86,9 @@ struct vs_engine {
 	uint64_t tick_at; /* when a detector or the matcher has work */
 	bool started;
 	int err;      /* first internal error (ENOMEM) */
+	/* the flow entry of the last event fed, if a packet (a tool's own
+	 * per-flow state hangs off vs_flow.priv) */
+	struct vs_flow *last_flow;
 	void *det[5]; /* detectors' own state */
 };
 

@@ -113,6 +113,7 @@ struct vs_flow {
 	struct vs_flow *rev;	/* the other direction, once looked up */
 	struct vs_flow *next;	/* hash chain */
 	uint32_t index;		/* creation order */
+	void *priv;		/* the tool's (vsocktop: its row) */
 };
 
 struct vs_flow_table;

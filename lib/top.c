@@ -184,7 +184,13 @@ static void on_pkt(struct vs_top *t, const struct vs_event *ev)
 {
 	const struct vs_pkt *p = &ev->pkt;
 	struct vs_tuple pt = vs_tuple_of(p);
-	struct vs_top_row *r = row_get(t, &pt, true);
+	struct vs_flow *ef = t->e->last_flow;
+	struct vs_top_row *r;
+
+	/* the engine's flow entry knows its row; else by the table */
+	r = ef && ef->priv ? ef->priv : row_get(t, &pt, true);
+	if (ef && r)
+		ef->priv = r;
 	bool rx = ev->kind == VS_EV_PKT_RX;
 	uint32_t len = p->op == VS_OP_RW ? p->len : 0;
 	struct vs_top_pkt *rp;
@@ -207,7 +213,7 @@ static void on_pkt(struct vs_top *t, const struct vs_event *ev)
 		r->p_tx[d]++;
 	}
 	if (!r->fl[s][d])
-		r->fl[s][d] = vs_flow_get(t->e->flows, s, &pt, false);
+		r->fl[s][d] = ef ? ef : vs_flow_get(t->e->flows, s, &pt, false);
 	if (!r->systems)
 		r->first_ts = t->e->now;
 	r->systems |= 1u << s;

@@ -60,20 +60,22 @@ struct vs_top_dir {
 
 /* one connection: A is the initiator when its request was seen */
 struct vs_top_row {
+	/* what every packet touches, together at the start */
 	struct vs_tuple t; /* A -> B */
-	uint32_t systems; /* bit i: system i saw it */
-	char state[24];
-	struct vs_top_dir d[2]; /* 0: A->B, 1: B->A */
-	uint32_t findings; /* findings on this connection */
-	uint64_t first_ts, last_ts; /* reference clock */
+	uint32_t systems;  /* bit i: system i saw it */
 	unsigned int nrecent;
-	struct vs_top_pkt recent[VS_TOP_RECENT]; /* oldest first */
+	uint64_t first_ts, last_ts; /* reference clock */
 	/* private */
 	unsigned int rpos;
-	uint64_t prev_bytes[2], prev_pkts[2];
 	uint64_t b_tx[2], b_rx[2], p_tx[2], p_rx[2];
-	struct vs_flow *fl[VS_MAX_SYSTEMS][2];
 	struct vs_top_row *next;
+	struct vs_flow *fl[VS_MAX_SYSTEMS][2];
+	struct vs_top_pkt recent[VS_TOP_RECENT]; /* a ring from rpos */
+	/* the view, filled at each tick */
+	char state[24];
+	uint32_t findings; /* findings on this connection */
+	uint64_t prev_bytes[2], prev_pkts[2];
+	struct vs_top_dir d[2]; /* 0: A->B, 1: B->A */
 };
 
 /* a finding for display: a finished one, or a credit stall still open */
