@@ -48,7 +48,7 @@ SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/san/%)
 # Debian packages the build and the tests need (make deps installs them);
 # the real-kernel tier's come from tests/vm/prepare.sh
 DEB_PKGS := gcc make libc6-dev clang libclang-rt-14-dev jq groff-base \
-	pkg-config libtracefs-dev libtraceevent-dev libncurses-dev tmux expect \
+	pkg-config libtracefs-dev libtraceevent-dev libncurses-dev tmux expect iproute2 \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static \
 	libtracefs-dev:arm64 libtraceevent-dev:arm64 \
 	llvm libbpf-dev bpftool libelf-dev zlib1g-dev \

@@ -30,6 +30,7 @@ struct vs_top {
 	unsigned int nf;
 	uint64_t last_tick, interval;
 	uint64_t first_ref; /* the first event's time */
+	uint64_t keep_closed;
 	bool any;
 	bool ticked, finished;
 	FILE *mem; /* for finding lines */
@@ -57,6 +58,7 @@ struct vs_top *vs_top_new(const struct vs_options *opt, unsigned int nsys,
 	for (unsigned int i = 0; i < nsys; i++)
 		snprintf(t->sys[i].name, sizeof(t->sys[i].name), "%s",
 			 names[i]);
+	t->keep_closed = UINT64_MAX;
 	return t;
 }
 
@@ -74,6 +76,11 @@ void vs_top_free(struct vs_top *t)
 		fclose(t->mem);
 	free(t->membuf);
 	free(t);
+}
+
+void vs_top_set_keep_closed(struct vs_top *t, uint64_t ns)
+{
+	t->keep_closed = ns;
 }
 
 struct vs_engine *vs_top_engine(struct vs_top *t)
@@ -218,6 +225,7 @@ static void on_pkt(struct vs_top *t, const struct vs_event *ev)
 		r->first_ts = t->e->now;
 	r->systems |= 1u << s;
 	r->last_ts = t->e->now;
+	r->hidden = false;
 	rp = &r->recent[r->rpos];
 	r->rpos = (r->rpos + 1) % VS_TOP_RECENT;
 	if (r->nrecent < VS_TOP_RECENT)
@@ -435,7 +443,8 @@ static int findings_tick(struct vs_top *t)
 	if (!t->finished)
 		for (unsigned int i = 0; i < t->nrows; i++)
 			for (unsigned int d = 0; d < 2; d++)
-				ongoing(t, t->rows[i], d);
+				if (!t->rows[i]->hidden)
+					ongoing(t, t->rows[i], d);
 	return 0;
 }
 
@@ -476,8 +485,18 @@ static int tick(struct vs_top *t, uint64_t now, bool rates)
 		if (rates)
 			*p = *s;
 	}
-	for (unsigned int i = 0; i < t->nrows; i++)
-		row_tick(t, t->rows[i], dt, now, rates);
+	for (unsigned int i = 0; i < t->nrows; i++) {
+		struct vs_top_row *r = t->rows[i];
+
+		if (r->hidden)
+			continue;
+		row_tick(t, r, dt, now, rates);
+		/* a connection that ended leaves the view after a while */
+		if (t->keep_closed != UINT64_MAX && now > r->last_ts &&
+		    now - r->last_ts > t->keep_closed &&
+		    (!strcmp(r->state, "closed") || !strcmp(r->state, "reset")))
+			r->hidden = true;
+	}
 	return findings_tick(t);
 }
 
@@ -708,7 +727,7 @@ unsigned int vs_top_select(const struct vs_top *t,
 	unsigned int n = 0, ctx = (key & 0xff) | (reverse ? 0x100 : 0);
 
 	for (unsigned int i = 0; i < t->nrows; i++)
-		if (vs_top_filter_match(f, t->rows[i]))
+		if (!t->rows[i]->hidden && vs_top_filter_match(f, t->rows[i]))
 			out[n++] = t->rows[i];
 	qsort_r(out, n, sizeof(*out), cmp_rows, &ctx);
 	return n;

@@ -72,6 +72,7 @@ struct vs_top_row {
 	struct vs_flow *fl[VS_MAX_SYSTEMS][2];
 	struct vs_top_pkt recent[VS_TOP_RECENT]; /* a ring from rpos */
 	/* the view, filled at each tick */
+	bool hidden; /* closed, and quiet for longer than keep_closed */
 	char state[24];
 	uint32_t findings; /* findings on this connection */
 	uint64_t prev_bytes[2], prev_pkts[2];
@@ -94,6 +95,12 @@ struct vs_top *vs_top_new(const struct vs_options *opt, unsigned int nsys,
 void vs_top_free(struct vs_top *t);
 /* the engine, for clocks and CIDs known before the first event */
 struct vs_engine *vs_top_engine(struct vs_top *t);
+
+/*
+ * how long (reference time) a closed or reset connection stays in the
+ * view after its last packet; UINT64_MAX: for ever (the default)
+ */
+void vs_top_set_keep_closed(struct vs_top *t, uint64_t ns);
 
 /* one event, in reference order (as vs_engine_feed); 0 or -errno */
 int vs_top_feed(struct vs_top *t, const struct vs_event *ev);
@@ -159,8 +166,9 @@ bool vs_top_filter_match(const struct vs_top_filter *f,
 			 const struct vs_top_row *r);
 
 /*
- * vs_top_select - the rows that pass @f, sorted by @key (@reverse turns
- * it round); fills @out (room for vs_top_nrows()) and returns how many
+ * vs_top_select - the rows that pass @f and are not hidden, sorted by
+ * @key (@reverse turns it round); fills @out (room for vs_top_nrows())
+ * and returns how many
  */
 unsigned int vs_top_select(const struct vs_top *t,
 			   const struct vs_top_filter *f, unsigned int key,

@@ -16,10 +16,17 @@ for b in "$TOP" "$TRACE" "$REFDEV" "$REPORT"; do
 	[ -x "$b" ] || { fail top_remote_build "$b missing"; exit 0; }
 done
 
-# a free TCP port on localhost
+# a free TCP port on localhost (ss from iproute2, which make deps installs)
 port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	local p
+	for _ in $(seq 200); do
+		p=$((20000 + RANDOM % 30000))
+		[ -z "$(ss -Htan "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return 0; }
+	done
+	return 1
 }
+command -v ss >/dev/null ||
+	{ skip top_remote "ss (iproute2) is not installed: make deps"; exit 0; }
 
 d=$TMP/pair
 "$REFDEV" sim --workload mix --flows 3 --duration-ms 1500 \
@@ -88,10 +95,10 @@ run top_remote_pair_again
 
 # a stream that is not a capture: a clear error, exit 2
 p=$(port)
-(sleep 0.5; printf 'not a capture\n' | timeout 5 python3 -c '
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-s.sendall(sys.stdin.buffer.read()); s.close()' "$p") &
+(
+	sleep 0.5
+	exec 3<>"/dev/tcp/127.0.0.1/$p" && printf 'not a capture\n' >&3
+) 2>/dev/null &
 timeout 20 "$TOP" -b -d 0.5 --listen "x=tcp:127.0.0.1:$p" >/dev/null 2>"$TMP/bad.err"
 rc=$?
 wait

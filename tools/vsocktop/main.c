@@ -93,6 +93,10 @@ static void usage(FILE *f)
 		"                          recent\n"
 		"  -R, --reverse           reverse the sort\n"
 		"  -f, --filter CID[:PORT] only connections with that end\n"
+"      --keep-closed SECONDS\n"
+"                          how long a closed or reset connection stays on\n"
+"                          the list after its last packet (default 10), or\n"
+"                          forever\n"
 		"\n"
 		"Analysis (as vsock-report):\n"
 		"      --stall-ms MS       credit stall threshold (default "
@@ -120,6 +124,7 @@ enum {
 	OPT_HOLD,
 	OPT_STALL,
 	OPT_IRQ,
+	OPT_KEEP,
 };
 
 static const struct option long_opts[] = {
@@ -138,6 +143,7 @@ static const struct option long_opts[] = {
 	{ "sort", required_argument, NULL, 'o' },
 	{ "reverse", no_argument, NULL, 'R' },
 	{ "filter", required_argument, NULL, 'f' },
+	{ "keep-closed", required_argument, NULL, OPT_KEEP },
 	{ "stall-ms", required_argument, NULL, OPT_STALL },
 	{ "irq-timeout-ms", required_argument, NULL, OPT_IRQ },
 	{ "help", no_argument, NULL, 'h' },
@@ -241,7 +247,7 @@ int main(int argc, char **argv)
 	char host[VS_SYSNAME_LEN], perr[256];
 	bool batch_mode = false;
 	long iterations = -1;
-	uint64_t delay = 1000000000ull;
+	uint64_t delay = 1000000000ull, keep = 10000000000ull;
 	struct feed *f;
 	double v;
 	int c, ret;
@@ -351,6 +357,18 @@ int main(int argc, char **argv)
 			snprintf(vs.filter_text, sizeof(vs.filter_text), "%s",
 				 optarg);
 			break;
+		case OPT_KEEP:
+			if (!strcmp(optarg, "forever")) {
+				keep = UINT64_MAX;
+			} else if (parse_num(optarg, 0, 1e6, &v)) {
+				error("invalid --keep-closed: %s (want seconds "
+				      "or forever)",
+				      optarg);
+				return EXIT_ERROR;
+			} else {
+				keep = (uint64_t)(v * 1e9);
+			}
+			break;
 		case OPT_STALL:
 			if (parse_num(optarg, 0, 1e9, &v)) {
 				error("invalid --stall-ms: %s", optarg);
@@ -410,6 +428,7 @@ int main(int argc, char **argv)
 	f = feed_open(&o);
 	if (!f)
 		return EXIT_ERROR;
+	vs_top_set_keep_closed(feed_top(f), keep);
 	if (batch_mode && !o.nreplay)
 		fprintf(stderr, "%s: %s, capturing\n", prog, feed_describe(f));
 	if (batch_mode)
