@@ -28,10 +28,10 @@ CAP_OBJS := $(CAP_SRCS:%.c=$(BUILD)/%.o)
 CAP_LIBS := $(shell pkg-config --libs libtracefs libtraceevent 2>/dev/null)
 CAP_CFLAGS := $(shell pkg-config --cflags libtracefs libtraceevent 2>/dev/null)
 TRACE_OBJS := $(BUILD)/tools/vsock-trace/main.o \
-	$(BUILD)/tools/vsock-trace/backend.o
+	$(BUILD)/tools/vsock-trace/backend.o $(BUILD)/tools/common.o
 
 TOP_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tools/vsocktop/*.c)) \
-	$(BUILD)/tools/vsock-trace/backend.o
+	$(BUILD)/tools/vsock-trace/backend.o $(BUILD)/tools/common.o
 CURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || \
 	echo -lncursesw -ltinfo)
 
@@ -107,7 +107,8 @@ $(LIB): $(LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/vsock-report: $(BUILD)/tools/vsock-report/main.o $(LIB)
+$(BUILD)/vsock-report: $(BUILD)/tools/vsock-report/main.o \
+		$(BUILD)/tools/common.o $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -133,7 +134,7 @@ $(BUILD)/vm/guest/vsocktop: $(TOP_OBJS) $(CAP_OBJS) $(LIB)
 
 $(BUILD)/vsock-refdev: $(BUILD)/tools/vsock-refdev/main.o \
 		$(BUILD)/tools/vsock-refdev/sim.o \
-		$(BUILD)/tools/vsock-refdev/serve.o $(LIB)
+		$(BUILD)/tools/vsock-refdev/serve.o $(BUILD)/tools/common.o $(LIB)
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -149,7 +150,8 @@ $(BUILD)/san/%: tests/unit/%.c $(LIB_SRCS)
 		-I$(BUILD)/bpf -o $@ $< $(LIB_SRCS) $(LDLIBS)
 
 # the guest's copy for the VM tier: static, it runs in a busybox initramfs
-$(BUILD)/vm/guest/vsock-report: $(BUILD)/tools/vsock-report/main.o $(LIB)
+$(BUILD)/vm/guest/vsock-report: $(BUILD)/tools/vsock-report/main.o \
+		$(BUILD)/tools/common.o $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LINK    $@ (static)")
 	$(Q)$(CC) $(CFLAGS) -static -o $@ $^ $(LDLIBS)

@@ -13,6 +13,8 @@
 #include <string.h>
 #include "refdev.h"
 
+const char *prog = "vsock-refdev";
+
 #ifndef VS_VERSION
 #define VS_VERSION "0.1"
 #endif
@@ -103,25 +105,6 @@ static const struct option opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int bad(const char *what, const char *v)
-{
-	fprintf(stderr, "vsock-refdev: error: invalid %s: %s\n", what, v);
-	return 2;
-}
-
-static int num(const char *s, long long lo, long long hi, long long *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	struct sim_opts o = {
@@ -173,23 +156,23 @@ int main(int argc, char **argv)
 				return bad("--workload", optarg);
 			break;
 		case OPT_FLOWS:
-			if (num(optarg, 1, SIM_MAX_FLOWS, &v))
+			if (snum(optarg, 1, SIM_MAX_FLOWS, &v))
 				return bad("--flows", optarg);
 			o.flows = (unsigned int)v;
 			break;
 		case OPT_DURATION:
-			if (num(optarg, 1, 3600000, &v))
+			if (snum(optarg, 1, 3600000, &v))
 				return bad("--duration-ms", optarg);
 			o.duration_ns = (uint64_t)v * 1000000ull;
 			break;
 		case OPT_SEED:
-			if (num(optarg, 0, INT64_MAX, &v))
+			if (snum(optarg, 0, INT64_MAX, &v))
 				return bad("--seed", optarg);
 			o.seed = (uint64_t)v;
 			break;
 		case OPT_OFFSET:
 			/* a's clock starts at 1000 s; b's must not go below 0 */
-			if (num(optarg, -999000000000ll, 1ll << 60, &v))
+			if (snum(optarg, -999000000000ll, 1ll << 60, &v))
 				return bad("--clock-offset-ns (b's clock starts "
 					   "at 1000 s plus it: at least "
 					   "-999000000000)",
@@ -223,14 +206,14 @@ int main(int argc, char **argv)
 			o.nfaults++;
 			break;
 		case OPT_QSIZE:
-			if (num(optarg, 16, 4096, &v) || (v & (v - 1)))
+			if (snum(optarg, 16, 4096, &v) || (v & (v - 1)))
 				return bad("--queue-size (a power of 2, 16 to "
 					   "4096)",
 					   optarg);
 			o.queue_size = (unsigned int)v;
 			break;
 		case OPT_RXBUF:
-			if (num(optarg, 256, 65536, &v))
+			if (snum(optarg, 256, 65536, &v))
 				return bad("--rx-buf (256 to 65536)", optarg);
 			o.rx_buf_size = (unsigned int)v;
 			break;
@@ -248,7 +231,7 @@ int main(int argc, char **argv)
 				return bad("--split-hdr", optarg);
 			break;
 		case OPT_WRITE_SIZE:
-			if (num(optarg, 1, 65536, &v))
+			if (snum(optarg, 1, 65536, &v))
 				return bad("--write-size (1 to 65536)", optarg);
 			o.write_size = (unsigned int)v;
 			break;

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "../common.h"
 #include "fault.h"
 
 #define SIM_MAX_FAULTS 16

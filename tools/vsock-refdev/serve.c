@@ -1384,25 +1384,6 @@ static const struct option opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int bad(const char *what, const char *v)
-{
-	fprintf(stderr, "vsock-refdev: error: invalid %s: %s\n", what, v);
-	return 2;
-}
-
-static int unum(const char *s, unsigned long long lo, unsigned long long hi,
-		unsigned long long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	return errno || end == s || *end || *s == '-' || *out < lo ||
-			       *out > hi
-		       ? -1
-		       : 0;
-}
-
 static int serve_setup(struct serve *sv)
 {
 	struct epoll_event ee = { .events = EPOLLIN };

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "../common.h"
 #include "capture.h"
 #include "correlate.h"
 #include "engine.h"
@@ -28,18 +29,7 @@
 #define EXIT_FINDINGS 1
 #define EXIT_ERROR 2
 
-static const char *prog = "vsock-report";
-
-static void __attribute__((format(printf, 1, 2))) error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: error: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+const char *prog = "vsock-report";
 
 static void usage(FILE *f)
 {
@@ -99,43 +89,6 @@ static const struct option long_opts[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
-
-static int parse_ms(const char *s, uint64_t *ns)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || v < 0 || v > 1e9)
-		return -1;
-	*ns = (uint64_t)(v * 1e6);
-	return 0;
-}
-
-/* "123.456" seconds, or a number with ns/us/ms/s */
-static int parse_time(const char *s, uint64_t *ns)
-{
-	char *end;
-	double v, mul = 1e9;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -1;
-	if (!strcmp(end, "ns"))
-		mul = 1;
-	else if (!strcmp(end, "us"))
-		mul = 1e3;
-	else if (!strcmp(end, "ms"))
-		mul = 1e6;
-	else if (*end && strcmp(end, "s"))
-		return -1;
-	if (v * mul > 1.8e19)
-		return -1;
-	*ns = (uint64_t)(v * mul);
-	return 0;
-}
 
 struct progress {
 	bool on;

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "backend.h"
+#include "../common.h"
 #include "capture.h"
 #include "sockaddr.h"
 #include "event.h"
@@ -34,24 +35,13 @@
 #define VS_VERSION "0.1"
 #endif
 
-static const char *prog = "vsock-trace";
+const char *prog = "vsock-trace";
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static void __attribute__((format(printf, 1, 2))) error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: error: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static void usage(FILE *f)
@@ -122,15 +112,6 @@ static const struct option opts[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
-
-static int unum(const char *s, unsigned long long max, unsigned long long *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtoull(s, &end, 0);
-	return errno || end == s || *end || *s == '-' || *v > max ? -1 : 0;
-}
 
 /* where records go: the output file and the stream, each in full */
 struct sink {
@@ -521,7 +502,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_CID:
-			if (unum(optarg, UINT32_MAX, &v)) {
+			if (unum(optarg, 0, UINT32_MAX, &v)) {
 				error("invalid --cid %s", optarg);
 				return 2;
 			}
@@ -529,7 +510,7 @@ int main(int argc, char **argv)
 			bo.cid = v;
 			break;
 		case OPT_PORT:
-			if (unum(optarg, UINT32_MAX, &v)) {
+			if (unum(optarg, 0, UINT32_MAX, &v)) {
 				error("invalid --port %s", optarg);
 				return 2;
 			}
@@ -537,7 +518,7 @@ int main(int argc, char **argv)
 			bo.port = (uint32_t)v;
 			break;
 		case OPT_PID:
-			if (unum(optarg, INT32_MAX, &v)) {
+			if (unum(optarg, 0, INT32_MAX, &v)) {
 				error("invalid --pid %s", optarg);
 				return 2;
 			}
@@ -559,7 +540,7 @@ int main(int argc, char **argv)
 			sysname = optarg;
 			break;
 		case OPT_BUFFER:
-			if (unum(optarg, 1u << 20, &v) || v < 64) {
+			if (unum(optarg, 0, 1u << 20, &v) || v < 64) {
 				error("invalid --buffer-kb %s (64 to 1048576)",
 				      optarg);
 				return 2;

@@ -22,17 +22,6 @@
 
 const char *prog = "vsocktop";
 
-void error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: error: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -159,15 +148,6 @@ static void on_signal(int sig)
 	vt_stop = 1;
 }
 
-static int parse_num(const char *s, double lo, double hi, double *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtod(s, &end);
-	return errno || end == s || *end || *v < lo || *v > hi ? -1 : 0;
-}
-
 static int findings_status(struct feed *f)
 {
 	return vs_top_engine(feed_top(f))->findings.n ? EXIT_FINDINGS : 0;
@@ -267,7 +247,7 @@ int main(int argc, char **argv)
 		case 's':
 			if (!strcmp(optarg, "max")) {
 				o.speed = 0;
-			} else if (parse_num(optarg, 1e-3, 1e6, &o.speed)) {
+			} else if (fnum(optarg, 1e-3, 1e6, &o.speed)) {
 				error("invalid --speed: %s (want a number from "
 				      "0.001 to 1000000, or max)",
 				      optarg);
@@ -308,7 +288,7 @@ int main(int argc, char **argv)
 			o.remote[o.nremote++] = optarg;
 			break;
 		case OPT_HOLD:
-			if (parse_num(optarg, 0, 60000, &v)) {
+			if (fnum(optarg, 0, 60000, &v)) {
 				error("invalid --hold-ms: %s", optarg);
 				return EXIT_ERROR;
 			}
@@ -318,7 +298,7 @@ int main(int argc, char **argv)
 			batch_mode = true;
 			break;
 		case 'n':
-			if (parse_num(optarg, 1, 1e9, &v) || v != (long)v) {
+			if (fnum(optarg, 1, 1e9, &v) || v != (long)v) {
 				error("invalid --iterations: %s (want a whole "
 				      "number from 1)",
 				      optarg);
@@ -327,7 +307,7 @@ int main(int argc, char **argv)
 			iterations = (long)v;
 			break;
 		case 'd':
-			if (parse_num(optarg, 0.01, 86400, &v)) {
+			if (fnum(optarg, 0.01, 86400, &v)) {
 				error("invalid --delay: %s (want seconds, from "
 				      "0.01)",
 				      optarg);
@@ -360,7 +340,7 @@ int main(int argc, char **argv)
 		case OPT_KEEP:
 			if (!strcmp(optarg, "forever")) {
 				keep = UINT64_MAX;
-			} else if (parse_num(optarg, 0, 1e6, &v)) {
+			} else if (fnum(optarg, 0, 1e6, &v)) {
 				error("invalid --keep-closed: %s (want seconds "
 				      "or forever)",
 				      optarg);
@@ -370,14 +350,14 @@ int main(int argc, char **argv)
 			}
 			break;
 		case OPT_STALL:
-			if (parse_num(optarg, 0, 1e9, &v)) {
+			if (fnum(optarg, 0, 1e9, &v)) {
 				error("invalid --stall-ms: %s", optarg);
 				return EXIT_ERROR;
 			}
 			o.opt.stall_ns = (uint64_t)(v * 1e6);
 			break;
 		case OPT_IRQ:
-			if (parse_num(optarg, 0, 1e9, &v) || !v) {
+			if (fnum(optarg, 0, 1e9, &v) || !v) {
 				error("invalid --irq-timeout-ms: %s", optarg);
 				return EXIT_ERROR;
 			}

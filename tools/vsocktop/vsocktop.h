@@ -13,14 +13,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "../common.h"
 #include "top.h"
 
 #define EXIT_FINDINGS 1
 #define EXIT_ERROR 2
 #define FEED_MS 100 /* how often events go to the collector */
 
-extern const char *prog;
-void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 uint64_t mono_ns(void);
 /* SIGINT or SIGTERM came */
