@@ -146,7 +146,9 @@ struct vs_bpf_cfg {
 	__u8 alloc_all;	  /* also successful allocations (tests, counts) */
 	__u8 alloc_pkt_zcopy;  /* alloc_pkt has its 9th argument, zcopy */
 	__u8 recv_pkt_credit;  /* recv_pkt has buf_alloc, fwd_cnt (9, 10) */
-	__u8 pad[6];
+	__u8 vq_all;	  /* vring: every virtio device, not only vsock's
+			   * and rpmsg's */
+	__u8 pad[5];
 	__u64 rb_wake;	  /* wake the reader past this many bytes unread */
 	/* the code of the vsock packet allocators, [lo, hi), by
 	 * VS_REC_FN_*: an allocation that fails with one of them on the

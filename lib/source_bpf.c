@@ -884,6 +884,7 @@ int vs_bpf_open(const struct vs_bpf_opts *o, struct vs_bpf **out, char *err,
 	b->cfg.pid = o->pid;
 	b->cfg.has_pid = o->has_pid;
 	b->cfg.alloc_all = o->alloc_all;
+	b->cfg.vq_all = o->vq_all;
 	b->cfg.recv_pkt_credit = 1; /* in every kernel that has recv_pkt */
 	b->cfg.rb_wake = ringbuf_size(o->ringbuf_kb) / 4;
 	if (o->probes & VS_PROBE_VSOCK) {

@@ -72,6 +72,8 @@ static void usage(FILE *f)
 "      --cid N             vsock packets from or to CID N only\n"
 "      --port N            vsock packets from or to port N only\n"
 "      --pid N             events of process N only (BPF)\n"
+"      --all-virtqueues    vring: the queues of every virtio device, not\n"
+"                          only vsock's and rpmsg's (BPF)\n"
 "  -d, --duration SECONDS  stop after SECONDS (default: at SIGINT/SIGTERM)\n"
 "      --stream WHERE      also send the records, as they come, to standard\n"
 "                          output (-), tcp:HOST:PORT or vsock:CID:PORT (a\n"
@@ -98,6 +100,7 @@ enum {
 	OPT_BUFFER,
 	OPT_STREAM,
 	OPT_FROM,
+	OPT_ALL_VQ,
 };
 
 static const struct option opts[] = {
@@ -113,6 +116,7 @@ static const struct option opts[] = {
 	{ "buffer-kb", required_argument, NULL, OPT_BUFFER },
 	{ "stream", required_argument, NULL, OPT_STREAM },
 	{ "from", required_argument, NULL, OPT_FROM },
+	{ "all-virtqueues", no_argument, NULL, OPT_ALL_VQ },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -594,6 +598,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_FROM:
 			from = optarg;
+			break;
+		case OPT_ALL_VQ:
+			bo.vq_all = true;
 			break;
 		case 'q':
 			quiet = true;
