@@ -658,7 +658,8 @@ int main(int argc, char **argv)
 			if (dur_ns - (now - t0) < 100000000ull)
 				wait_ms = (int)((dur_ns - (now - t0)) / 1000000);
 		}
-		if (be.poll(be.h, wait_ms, on_event, &out) < 0) {
+		ret = be.poll(be.h, wait_ms, on_event, &out);
+		if (ret < 0 && ret != -EINTR) {
 			error("failed to read the %s buffers", be.name);
 			break;
 		}
