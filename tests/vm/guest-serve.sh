@@ -17,6 +17,9 @@
 #            through serve
 #   bench    64 MiB guest -> host through serve, then over vsock_loopback,
 #            three times
+#   tracebench  vsock_loopback with no capture, with vsock-trace's tracefs
+#            and BPF backends (and the extra runs vstbp= asks for), in
+#            turn, five rounds of 32 MiB (vstbr=, vstbm=)
 #
 # Captures use a private tracefs instance and go to the host over vsock
 # itself (vsockio put to host port 7900 + n) once tracing has stopped; their
