@@ -174,7 +174,8 @@ tracebench)
 	# vstbr=ROUNDS, vstbm=MIB: other than 5 rounds of 32 MiB
 	tbr=$(sed -n 's/.*vstbr=\([0-9]*\).*/\1/p' /proc/cmdline)
 	tbm=$(sed -n 's/.*vstbm=\([0-9]*\).*/\1/p' /proc/cmdline)
-	for i in $(seq ${tbr:-5}); do
+	# (not $i: ready() counts in it)
+	for round in $(seq ${tbr:-5}); do
 		for b in $backends; do
 			tp=
 			if [ $b != none ]; then
@@ -199,6 +200,8 @@ tracebench)
 				wait $tp
 				echo "guest: tracebench $b capture $(wc -c </tmp/tb.vscap) bytes, $(((c1 - c0) / 1000000)) ms CPU while sending;" \
 					"$(sed -n 's/^vsock-trace: .* backend, \([0-9]* events.*\)/\1/p' /tmp/tb.err)"
+				# what did not attach (the first round says it)
+				[ $round != 1 ] || grep 'refused' /tmp/tb.err | sed "s/^/guest: tracebench $b /"
 				rm -f /tmp/tb.vscap
 			fi
 		done
