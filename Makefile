@@ -72,6 +72,8 @@ LDLIBS += $(shell pkg-config --libs libbpf libelf zlib 2>/dev/null || \
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
+# the android rule below comes first; plain make builds all
+.DEFAULT_GOAL := all
 .PHONY: all deps check demo bench install clean unit fuzz vm-check android
 
 # Android and other arm64 Linux: a static aarch64 vsock-trace, built with

@@ -9,7 +9,10 @@
  * Each hook as fentry/fexit (BTF, cheapest) and as kprobe (+ kretprobe where
  * the result matters, the queue kept per task in between). These are
  * generic virtio functions: every virtio device of the system goes through
- * them; userspace tells them apart by vs_rec_vq.dev_id.
+ * them. Only the queues of the devices vsockscope analyses make records
+ * (vsock, and rpmsg for the vring + mailbox pairs), unless cfg.vq_all: a
+ * busy disk or network card would otherwise make one per request, for
+ * nothing. Userspace tells the devices apart by vs_rec_vq.dev_id.
  */
 #include "vs_common.bpf.h"
 
@@ -21,6 +24,20 @@ struct {
 	__type(value, __u64);
 } vq_stash SEC(".maps");
 
+/* VIRTIO_ID_* of the devices whose queues make records */
+#define VS_VIRTIO_ID_RPMSG 7
+#define VS_VIRTIO_ID_VSOCK 19
+
+static __always_inline bool vq_wanted(struct virtqueue *vq)
+{
+	__u32 id;
+
+	if (cfg.vq_all)
+		return true;
+	id = BPF_CORE_READ(vq, vdev, id.device);
+	return id == VS_VIRTIO_ID_VSOCK || id == VS_VIRTIO_ID_RPMSG;
+}
+
 static __always_inline void emit_vq(__u16 kind, struct virtqueue *vq,
 				    bool used)
 {
@@ -29,6 +46,8 @@ static __always_inline void emit_vq(__u16 kind, struct virtqueue *vq,
 	struct vs_record *r;
 	unsigned int size = 0, num_free;
 
+	if (!vq_wanted(vq))
+		return;
 	r = rec_reserve(kind);
 	if (!r)
 		return;
@@ -63,6 +82,8 @@ static __always_inline void stash_vq(void *vq)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 v = (__u64)vq;
 
+	if (!vq_wanted(vq))
+		return;
 	bpf_map_update_elem(&vq_stash, &tid, &v, BPF_ANY);
 }
 

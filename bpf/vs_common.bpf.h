@@ -53,20 +53,19 @@ static __always_inline struct vs_record *rec_reserve(__u16 kind)
 #define VS_RB_NO_WAKEUP 1
 #define VS_RB_FORCE_WAKEUP 2
 #define VS_RB_AVAIL_DATA 0
-#define VS_RB_RING_SIZE 1
 
 /*
  * Userspace is not woken for each record: it reads every 100 ms anyway,
  * and on a loaded (or emulated) single CPU a wakeup per packet costs more
- * than the probe. Only a ring a quarter full wakes it.
+ * than the probe. Only a ring a quarter full (cfg.rb_wake, set from the
+ * ring's size) wakes it.
  */
 static __always_inline void rec_submit(struct vs_record *r)
 {
 	__u64 avail = bpf_ringbuf_query(&rb, VS_RB_AVAIL_DATA);
-	__u64 size = bpf_ringbuf_query(&rb, VS_RB_RING_SIZE);
 
-	bpf_ringbuf_submit(r, avail > size / 4 ? VS_RB_FORCE_WAKEUP
-					       : VS_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(r, avail > cfg.rb_wake ? VS_RB_FORCE_WAKEUP
+						  : VS_RB_NO_WAKEUP);
 }
 
 /* the pid filter: the current task's process or thread */

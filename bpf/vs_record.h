@@ -25,8 +25,9 @@
 #define VS_REC_NUM (1u << 3)	   /* vq.num */
 #define VS_REC_CALLSITE (1u << 4)   /* alloc.call_site */
 
-/* vs_record.alloc.source, as enum vs_alloc_src; VS_REC_ALLOC_FN: a vsock
- * packet/skb allocator returned NULL, alloc.fn names it */
+/* vs_record.alloc.source, as enum vs_alloc_src; VS_REC_ALLOC_FN: an
+ * allocation failed inside a vsock packet/skb allocator, alloc.fn names it
+ * (it follows the kmalloc or page record of that failure) */
 #define VS_REC_ALLOC_KMALLOC 1
 #define VS_REC_ALLOC_PAGE 2
 #define VS_REC_ALLOC_FN 3
@@ -145,7 +146,15 @@ struct vs_bpf_cfg {
 	__u8 alloc_all;	  /* also successful allocations (tests, counts) */
 	__u8 alloc_pkt_zcopy;  /* alloc_pkt has its 9th argument, zcopy */
 	__u8 recv_pkt_credit;  /* recv_pkt has buf_alloc, fwd_cnt (9, 10) */
-	__u8 pad[6];
+	__u8 vq_all;	  /* vring: every virtio device, not only vsock's
+			   * and rpmsg's */
+	__u8 pad[5];
+	__u64 rb_wake;	  /* wake the reader past this many bytes unread */
+	/* the code of the vsock packet allocators, [lo, hi), by
+	 * VS_REC_FN_*: an allocation that fails with one of them on the
+	 * stack is theirs (alloc.bpf.c); 0 when not in this kernel */
+	__u64 alloc_fn_lo[2];
+	__u64 alloc_fn_hi[2];
 };
 
 #endif /* VS_RECORD_H */

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vsock core: the virtio_transport_alloc_pkt and virtio_transport_recv_pkt
- * tracepoints (tp_btf, else raw_tp), the credit path
+ * tracepoints (tp_btf, else raw_tp) and the credit path
  * (virtio_transport_get_credit / put_credit / send_credit_update: the
- * sender's own view of credit) and the packet/skb allocators returning NULL
- * (fexit, else kprobe + kretprobe).
+ * sender's own view of credit).
+ *
+ * The packet/skb allocators are not hooked here: a hook on them runs for
+ * every packet sent, to catch a failure that is rare. alloc.bpf.c finds
+ * their failures on the failure path of kmalloc and mm_page_alloc instead.
  *
  * Tracepoint arguments across kernels: every kernel passes the same first
  * eight (src_cid, src_port, dst_cid, dst_port, len, type, op, flags);
@@ -183,53 +186,3 @@ int BPF_KPROBE(send_credit_update_kprobe, struct vsock_sock *vsk)
 	emit_credit(VS_REC_CREDIT_UPD, BPF_CORE_READ(vsk, trans), 0, 0);
 	return 0;
 }
-
-/*
- * The packet allocators returning NULL: virtio_transport_alloc_skb (6.3+)
- * and the function virtio_transport_alloc_pkt before it; their second
- * argument is the payload length in both. Their argument count changed
- * over time, so fexit takes the result with bpf_get_func_ret().
- */
-static __always_inline void emit_alloc_fail(__u8 fn, __u64 len)
-{
-	struct vs_record *r;
-
-	r = rec_reserve(VS_EV_ALLOC);
-	if (!r)
-		return;
-	r->alloc.source = VS_REC_ALLOC_FN;
-	r->alloc.fn = fn;
-	r->alloc.bytes_req = len;
-	r->alloc.order = -1;
-	rec_submit(r);
-}
-
-#define ALLOC_HOOK(fn, idx)                                                   \
-	SEC("fexit/" #fn)                                                     \
-	int fn##_fexit(__u64 *ctx)                                            \
-	{                                                                     \
-		__u64 ret = 0;                                                \
-                                                                              \
-		bpf_get_func_ret(ctx, &ret);                                  \
-		if (!ret)                                                     \
-			emit_alloc_fail(idx, ctx[1]);                         \
-		return 0;                                                     \
-	}                                                                     \
-	SEC("kprobe/" #fn)                                                    \
-	int BPF_KPROBE(fn##_kprobe, void *info, __u64 len)                    \
-	{                                                                     \
-		stash_put(0, len);                                            \
-		return 0;                                                     \
-	}                                                                     \
-	SEC("kretprobe/" #fn)                                                 \
-	int BPF_KRETPROBE(fn##_kretprobe, void *ret)                          \
-	{                                                                     \
-		struct stash s;                                               \
-                                                                              \
-		if (stash_take(&s) && !ret)                                   \
-			emit_alloc_fail(idx, s.arg);                          \
-		return 0;                                                     \
-	}
-
-ALLOC_HOOK(virtio_transport_alloc_skb, VS_REC_FN_ALLOC_SKB)
-ALLOC_HOOK(virtio_transport_alloc_pkt, VS_REC_FN_ALLOC_PKT)

@@ -118,10 +118,6 @@ static const struct hook_def hook_defs[] = {
 	   "put_credit_kprobe"),
 	FN(VS_PROBE_VSOCK, "virtio_transport_send_credit_update",
 	   "send_credit_update_fentry", "send_credit_update_kprobe"),
-	FN_RET(VS_PROBE_VSOCK, "virtio_transport_alloc_skb",
-	       "virtio_transport_alloc_skb"),
-	FN_RET(VS_PROBE_VSOCK, "virtio_transport_alloc_pkt",
-	       "virtio_transport_alloc_pkt"),
 
 	FN(VS_PROBE_VRING, "vring_interrupt", "vring_interrupt_fentry",
 	   "vring_interrupt_kprobe"),
@@ -290,6 +286,21 @@ static bool ksyms_has(const struct ksyms *k, const char *name)
 		if (!strcmp(k->names + k->s[i].name, name))
 			return true;
 	return false;
+}
+
+/* the code of function @name, [*lo, *hi); -ENOENT when it is not there or
+ * the addresses are hidden */
+static int ksyms_range(const struct ksyms *k, const char *name, uint64_t *lo,
+		       uint64_t *hi)
+{
+	for (size_t i = 0; k && i + 1 < k->n; i++) {
+		if (strcmp(k->names + k->s[i].name, name) || !k->s[i].addr)
+			continue;
+		*lo = k->s[i].addr;
+		*hi = k->s[i + 1].addr;
+		return *hi > *lo ? 0 : -ENOENT;
+	}
+	return -ENOENT;
 }
 
 static void ksyms_name(const struct ksyms *k, uint64_t addr, char *buf,
@@ -873,7 +884,9 @@ int vs_bpf_open(const struct vs_bpf_opts *o, struct vs_bpf **out, char *err,
 	b->cfg.pid = o->pid;
 	b->cfg.has_pid = o->has_pid;
 	b->cfg.alloc_all = o->alloc_all;
+	b->cfg.vq_all = o->vq_all;
 	b->cfg.recv_pkt_credit = 1; /* in every kernel that has recv_pkt */
+	b->cfg.rb_wake = ringbuf_size(o->ringbuf_kb) / 4;
 	if (o->probes & VS_PROBE_VSOCK) {
 		bool zc = false;
 		int n;
@@ -901,6 +914,22 @@ int vs_bpf_open(const struct vs_bpf_opts *o, struct vs_bpf **out, char *err,
 	}
 	if (need_ksyms || (o->probes & VS_PROBE_ALLOC))
 		b->ksyms = ksyms_load();
+	if (o->probes & VS_PROBE_ALLOC) {
+		/* where the vsock packet allocators are (VS_REC_FN_*) */
+		static const char *const fns[] = {
+			[VS_REC_FN_ALLOC_SKB] = "virtio_transport_alloc_skb",
+			[VS_REC_FN_ALLOC_PKT] = "virtio_transport_alloc_pkt",
+		};
+
+		for (i = 0; i < 2; i++) {
+			uint64_t lo, hi;
+
+			if (ksyms_range(b->ksyms, fns[i], &lo, &hi))
+				continue;
+			b->cfg.alloc_fn_lo[i] = lo;
+			b->cfg.alloc_fn_hi[i] = hi;
+		}
+	}
 
 	/* a method per hook, each tried for real */
 	for (unsigned int k = 0, j = 0; k < NHOOK_DEFS; k++) {

@@ -44,6 +44,8 @@ struct vs_bpf_opts {
 	unsigned int ringbuf_kb; /* 0: 1024; rounded up to a power of two */
 	bool alloc_all;		 /* successful allocations too, not only
 				  * failures (tests; heavy) */
+	bool vq_all;		 /* vring: every virtio device's queues,
+				  * not only vsock's and rpmsg's */
 	uint16_t system;	 /* vs_event.system of every event */
 	unsigned int avoid;	 /* VS_METHOD_*: methods not to try */
 };

@@ -17,6 +17,9 @@
 #            through serve
 #   bench    64 MiB guest -> host through serve, then over vsock_loopback,
 #            three times
+#   tracebench  vsock_loopback with no capture, with vsock-trace's tracefs
+#            and BPF backends (and the extra runs vstbp= asks for), in
+#            turn, five rounds of 32 MiB (vstbr=, vstbm=)
 #
 # Captures use a private tracefs instance and go to the host over vsock
 # itself (vsockio put to host port 7900 + n) once tracing has stopped; their
@@ -169,23 +172,49 @@ tracebench)
 	# BPF when this vsock-trace has it and the kernel takes it
 	vsock-trace -b bpf -p irq -d 0.1 -q -o /dev/null 2>/dev/null &&
 		backends="$backends bpf"
+	# vstbp=LIST/LIST...: also BPF with each of these probe lists
+	tbp=$(sed -n 's|.*vstbp=\([a-z0-9,/@]*\).*|\1|p' /proc/cmdline)
+	case $backends in
+	*bpf*)
+		for p in $(echo "$tbp" | tr '/' ' '); do
+			backends="$backends bpf-$p"
+		done
+		;;
+	esac
 	echo "guest: tracebench backends $backends"
-	for i in 1 2 3 4 5; do
+	echo "guest: tracebench clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)" \
+		"(available: $(cat /sys/devices/system/clocksource/clocksource0/available_clocksource))"
+	# vstbr=ROUNDS, vstbm=MIB: other than 5 rounds of 32 MiB
+	tbr=$(sed -n 's/.*vstbr=\([0-9]*\).*/\1/p' /proc/cmdline)
+	tbm=$(sed -n 's/.*vstbm=\([0-9]*\).*/\1/p' /proc/cmdline)
+	# (not $i: ready() counts in it)
+	for round in $(seq ${tbr:-5}); do
 		for b in $backends; do
 			tp=
 			if [ $b != none ]; then
 				rm -f /tmp/tb.err
-				vsock-trace -b $b -o /tmp/tb.vscap 2>/tmp/tb.err & tp=$!
+				case $b in
+				bpf-*@*) x=${b#bpf-}; set -- vsock-trace-${x#*@} -b bpf -p "${x%@*}" ;;
+				bpf-*) set -- vsock-trace -b bpf -p "${b#bpf-}" ;;
+				*) set -- vsock-trace -b $b ;;
+				esac
+				"$@" -o /tmp/tb.vscap 2>/tmp/tb.err & tp=$!
 				ready /tmp/tb.err
 			fi
 			vsockio recv vsock:7500 >/tmp/r1 & p1=$!
 			sleep 0.2
-			vsockio send vsock:1:7500 -b $((32 * MiB)) -w 65536 | sed "s/^/guest: tracebench $b /"
+			# the capture's own CPU time while the stream runs
+			c0=$(cut -d' ' -f1 /proc/${tp:-self}/schedstat)
+			vsockio send vsock:1:7500 -b $((${tbm:-32} * MiB)) -w 65536 | sed "s/^/guest: tracebench $b /"
+			c1=$(cut -d' ' -f1 /proc/${tp:-self}/schedstat)
 			wait $p1
 			if [ -n "$tp" ]; then
 				kill -INT $tp
 				wait $tp
-				echo "guest: tracebench $b capture $(wc -c </tmp/tb.vscap) bytes"
+				echo "guest: tracebench $b capture $(wc -c </tmp/tb.vscap) bytes, $(((c1 - c0) / 1000000)) ms CPU while sending;" \
+					"$(sed -n 's/^vsock-trace: .* backend, \([0-9]* events.*\)/\1/p' /tmp/tb.err)"
+				# what did not attach (the first round says it)
+				[ $round != 1 ] || grep 'refused' /tmp/tb.err | sed "s/^/guest: tracebench $b /"
 				rm -f /tmp/tb.vscap
 			fi
 		done

@@ -10,7 +10,14 @@
 #        counts them); every test is SKIPPED with the reason when QEMU or
 #        the kernel cannot be had.
 # bench: guest -> host throughput through serve against vsock_loopback in
-#        the same guest, one line "serve-throughput: ...".
+#        the same guest, one line "serve-throughput: ..."; then the cost of
+#        capturing, one line "trace-overhead: ...".
+#        VM_BENCH=tracebench runs only the second boot (trace-overhead);
+#        TRACEBENCH_PROBES="vsock irq alloc,irq" adds a BPF run per probe
+#        list to each round, printed as "trace-overhead-probes: ..." (which
+#        family costs what); LIST@NAME runs /bin/vsock-trace-NAME instead,
+#        a build given in TRACEBENCH_BINS (paths; compares two builds);
+#        TRACEBENCH_ROUNDS, TRACEBENCH_MIB: other than 5 rounds of 32 MiB.
 #
 # Each scenario is one boot (tests/vm/guest-serve.sh says what runs in the
 # guest). Work files go to BUILD_DIR/vm/tier/<scenario>/, sockets to a
@@ -79,7 +86,7 @@ build_static "$guest/vsockio" "$here/vsockio.c" &&
 	{ echo "FAIL vm-tier: cannot build the guest programs"; exit 1; }
 "$here/mkinitramfs.sh" "$vm/serve.cpio.gz" "$here/guest-serve.sh" \
 	"$guest/vsockio" "$guest/stallpair" "$guest/vsock-report" \
-	"$guest/vsock-trace" "$guest/vsocktop" >"$vm/mkinitramfs.log" 2>&1 ||
+	"$guest/vsock-trace" "$guest/vsocktop" ${TRACEBENCH_BINS:-} >"$vm/mkinitramfs.log" 2>&1 ||
 	{ echo "FAIL vm-tier: mkinitramfs: $(tail -n 1 "$vm/mkinitramfs.log")"; exit 1; }
 
 sock=$(mktemp -d /tmp/vsv.XXXXXX)
@@ -167,7 +174,8 @@ boot() {
 		i=$((i + 1))
 	done
 	t0=$(date +%s.%N)
-	VSOCKSCOPE_VM_APPEND="vstest=$scn" VSOCKSCOPE_VM_TIMEOUT=${VM_TIMEOUT:-150} \
+	VSOCKSCOPE_VM_APPEND="vstest=$scn ${VSOCKSCOPE_VM_EXTRA_APPEND:-}" \
+		VSOCKSCOPE_VM_TIMEOUT=${VM_TIMEOUT:-150} \
 		"$here/run-guest.sh" "$vm/serve.cpio.gz" \
 		-object memory-backend-memfd,id=mem,size=512M,share=on \
 		-machine memory-backend=mem \
@@ -197,30 +205,52 @@ prep_bench() {
 	hrecv 7000 "-n 3"
 }
 if [ "$mode" = bench ]; then
-	boot_with prep_bench bench || { echo "serve-throughput: FAILED (boot)"; exit 1; }
-	# the best of three rounds each
-	s=$(sed -n 's/^guest: bench serve vsockio: sent .* (\([0-9.]*\) MB\/s)$/\1/p' "$d/console.log" | sort -n | tail -n 1)
-	l=$(sed -n 's/^guest: bench loopback vsockio: sent .* (\([0-9.]*\) MB\/s)$/\1/p' "$d/console.log" | sort -n | tail -n 1)
-	if [ -z "$s" ] || [ -z "$l" ] || ! grep -q "data ok" "$d/hrecv-7000.log"; then
-		echo "serve-throughput: FAILED (see $d/console.log)"
-		exit 1
-	fi
+	vm_bench=${VM_BENCH:-bench tracebench}
+	case " $vm_bench " in
+	*" bench "*)
+		boot_with prep_bench bench || { echo "serve-throughput: FAILED (boot)"; exit 1; }
+		# the best of three rounds each
+		s=$(sed -n 's/^guest: bench serve vsockio: sent .* (\([0-9.]*\) MB\/s)$/\1/p' "$d/console.log" | sort -n | tail -n 1)
+		l=$(sed -n 's/^guest: bench loopback vsockio: sent .* (\([0-9.]*\) MB\/s)$/\1/p' "$d/console.log" | sort -n | tail -n 1)
+		if [ -z "$s" ] || [ -z "$l" ] || ! grep -q "data ok" "$d/hrecv-7000.log"; then
+			echo "serve-throughput: FAILED (see $d/console.log)"
+			exit 1
+		fi
+		;;
+	esac
 	tb_line=
-	if boot_with : tracebench; then
+	# extra BPF runs, one per probe list: bpf-LIST on the guest's side
+	tbp=$(echo ${TRACEBENCH_PROBES:-} | tr ' ' '/')
+	case " $vm_bench " in
+	*" tracebench "*) tb=1 ;;
+	*) tb=0 ;;
+	esac
+	if [ $tb = 1 ] && VSOCKSCOPE_VM_EXTRA_APPEND="${tbp:+vstbp=$tbp} ${TRACEBENCH_ROUNDS:+vstbr=$TRACEBENCH_ROUNDS} ${TRACEBENCH_MIB:+vstbm=$TRACEBENCH_MIB}" \
+		VM_TIMEOUT=${VM_TIMEOUT:-$((150 + 40 * $(echo ${TRACEBENCH_PROBES:-} | wc -w)))} \
+		boot_with : tracebench; then
 		best() { sed -n "s/^guest: tracebench $1 vsockio: sent .* (\([0-9.]*\) MB\/s)\$/\1/p" "$d/console.log" | sort -n | tail -n 1; }
 		n=$(best none)
 		t=$(best tracefs)
 		bp=$(best bpf)
-		tb_line=$(awk -v n="$n" -v t="$t" -v b="$bp" 'BEGIN {
+		tb_line=$(awk -v n="$n" -v t="$t" -v b="$bp" -v r="${TRACEBENCH_ROUNDS:-5}" -v m="${TRACEBENCH_MIB:-32}" 'BEGIN {
 			if (n == "" || t == "") { print "trace-overhead: FAILED"; exit }
-			printf "trace-overhead: vsock_loopback in 64 KiB writes, best of 5 x 32 MiB, interleaved: no capture %.1f MB/s; tracefs %.1f MB/s (%.2f x, cost %.1f%%)", n, t, t / n, 100 * (1 - t / n)
+			printf "trace-overhead: vsock_loopback in 64 KiB writes, best of %d x %d MiB, interleaved: no capture %.1f MB/s; tracefs %.1f MB/s (%.2f x, cost %.1f%%)", r, m, n, t, t / n, 100 * (1 - t / n)
 			if (b != "") printf "; bpf %.1f MB/s (%.2f x, cost %.1f%%)", b, b / n, 100 * (1 - b / n)
 			else printf "; bpf: not built in"
 			printf " (target: BPF cost <= 5%%)\n" }')
+		for p in ${TRACEBENCH_PROBES:-}; do
+			v=$(best "bpf-$p")
+			awk -v n="$n" -v p="$p" -v b="$v" 'BEGIN {
+				if (b == "") printf "trace-overhead-probes: bpf -p %s: FAILED\n", p
+				else printf "trace-overhead-probes: bpf -p %s: %.1f MB/s (cost %.1f%%)\n", p, b, 100 * (1 - b / n) }'
+		done
 	fi
-	d=$vm/tier/bench
-	awk -v s="$s" -v l="$l" 'BEGIN { printf "serve-throughput: guest->host through serve %.1f MB/s; guest vsock_loopback %.1f MB/s; ratio %.2f x (target >= 0.5x; best of 3 x 64 MiB in 64 KiB writes each, same VM run, TCG; serve traced)\n", s, l, s / l }'
-	echo "${tb_line:-trace-overhead: FAILED (boot)}"
+	case " $vm_bench " in
+	*" bench "*)
+		awk -v s="$s" -v l="$l" 'BEGIN { printf "serve-throughput: guest->host through serve %.1f MB/s; guest vsock_loopback %.1f MB/s; ratio %.2f x (target >= 0.5x; best of 3 x 64 MiB in 64 KiB writes each, same VM run, TCG; serve traced)\n", s, l, s / l }'
+		;;
+	esac
+	[ $tb = 0 ] || echo "${tb_line:-trace-overhead: FAILED (boot)}"
 	exit 0
 fi
 

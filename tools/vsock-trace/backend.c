@@ -99,6 +99,7 @@ static int open_bpf(const struct vs_backend_opts *o, struct vs_backend *be,
 		.has_pid = o->has_pid,
 		.pid = o->pid,
 		.ringbuf_kb = o->buffer_kb,
+		.vq_all = o->vq_all,
 	};
 	struct vs_bpf *b;
 	int ret = vs_bpf_open(&bo, &b, err, errlen);

@@ -16,6 +16,7 @@ struct vs_backend_opts {
 	uint32_t port;
 	int32_t pid;
 	unsigned int buffer_kb;
+	bool vq_all; /* BPF vring: every virtio device, not only vsock/rpmsg */
 };
 
 typedef void (*vs_event_fn)(void *ctx, const struct vs_event *ev);

@@ -63,6 +63,8 @@ static void usage(FILE *f)
 "      --cid N             vsock packets from or to CID N only\n"
 "      --port N            vsock packets from or to port N only\n"
 "      --pid N             events of process N only (BPF)\n"
+"      --all-virtqueues    vring: the queues of every virtio device, not\n"
+"                          only vsock's and rpmsg's (BPF)\n"
 "  -d, --duration SECONDS  stop after SECONDS (default: at SIGINT/SIGTERM)\n"
 "      --stream WHERE      also send the records, as they come, to standard\n"
 "                          output (-), tcp:HOST:PORT or vsock:CID:PORT (a\n"
@@ -92,6 +94,7 @@ enum {
 	OPT_BUFFER,
 	OPT_STREAM,
 	OPT_FROM,
+	OPT_ALL_VQ,
 };
 
 static const struct option opts[] = {
@@ -107,6 +110,7 @@ static const struct option opts[] = {
 	{ "buffer-kb", required_argument, NULL, OPT_BUFFER },
 	{ "stream", required_argument, NULL, OPT_STREAM },
 	{ "from", required_argument, NULL, OPT_FROM },
+	{ "all-virtqueues", no_argument, NULL, OPT_ALL_VQ },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -553,6 +557,9 @@ int main(int argc, char **argv)
 		case OPT_FROM:
 			from = optarg;
 			break;
+		case OPT_ALL_VQ:
+			bo.vq_all = true;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -611,7 +618,8 @@ int main(int argc, char **argv)
 			if (dur_ns - (now - t0) < 100000000ull)
 				wait_ms = (int)((dur_ns - (now - t0)) / 1000000);
 		}
-		if (be.poll(be.h, wait_ms, on_event, &out) < 0) {
+		ret = be.poll(be.h, wait_ms, on_event, &out);
+		if (ret < 0 && ret != -EINTR) {
 			error("failed to read the %s buffers", be.name);
 			break;
 		}
