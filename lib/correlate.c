@@ -36,9 +36,9 @@ uint64_t vs_clock_to_local(const struct vs_clock *c, uint64_t ref)
 {
 	/* invert ref = local + off + k (local - anchor) */
 	double k = -c->drift_ppm * 1e-6;
-	double l = ((double)ref - (double)c->offset_ns +
-		    k * (double)c->anchor) /
-		   (1 + k);
+	double l =
+		((double)ref - (double)c->offset_ns + k * (double)c->anchor) /
+		(1 + k);
 
 	return l < 0 ? 0 : (uint64_t)llround(l);
 }
@@ -51,7 +51,7 @@ struct ment {
 	struct vs_pkt_rec r;
 	uint64_t deadline;
 	struct ment *prev, *next; /* in the tuple's list */
-	struct ment *fnext;	  /* in the expiry FIFO */
+	struct ment *fnext; /* in the expiry FIFO */
 	struct mq *q;
 	bool done;
 	bool in_fifo;
@@ -60,7 +60,7 @@ struct ment {
 struct mq {
 	struct vs_tuple t;
 	int64_t delta; /* sender's stream offset minus receiver's (loss) */
-	bool pieces;   /* the device split this flow's sends */
+	bool pieces; /* the device split this flow's sends */
 	struct ment *tx_head, *tx_tail;
 	struct ment *rx_head, *rx_tail;
 	struct mq *chain;
@@ -123,8 +123,8 @@ static struct mq *mq_get(struct vs_matcher *m, const struct vs_tuple *t)
 			for (unsigned int i = 0; i < m->nbuckets; i++) {
 				while (m->buckets[i]) {
 					struct mq *x = m->buckets[i];
-					unsigned int k = vs_tuple_hash(&x->t) &
-							 (n - 1);
+					unsigned int k =
+						vs_tuple_hash(&x->t) & (n - 1);
 
 					m->buckets[i] = x->chain;
 					x->chain = b[k];
@@ -214,7 +214,8 @@ static void learn_latency(struct vs_matcher *m, const struct vs_pkt_rec *tx,
 	 * nothing: it would drag the mean through the burst. A latency that
 	 * changed for good is learnt anew after a run of them.
 	 */
-	if (fabs(l - m->lat) > fmax(4 * m->lat_dev, fabs(m->lat)) + 2 * TS_RES) {
+	if (fabs(l - m->lat) >
+	    fmax(4 * m->lat_dev, fabs(m->lat)) + 2 * TS_RES) {
 		if (++m->atypical >= 64)
 			m->have_lat = false;
 		return;
@@ -242,9 +243,10 @@ static bool typical(const struct vs_matcher *m, const struct ment *tx,
  * The pieces after it start inside a send already paired and pair with
  * nothing (an unmatched receive is no finding). Stream offsets must say
  * so: without them, lengths alone would pair anything. A first piece that
- * the clock model put before its send is not taken for one: a receive
- * after a lost send looks the same then, and pairing it so would shift
- * every pair after it.
+ * the clock model put before its send (within the tolerance) is taken for
+ * one only while no send of the stream was lost (delta 0): after a loss,
+ * a receive after a lost send looks the same, and pairing it so would
+ * shift every pair after it.
  */
 static bool first_frag(const struct mq *q, const struct vs_pkt_rec *tx,
 		       const struct vs_pkt_rec *rx)
@@ -270,12 +272,15 @@ int vs_matcher_add(struct vs_matcher *m, const struct vs_pkt_rec *r)
 			if (m->strict && (!e->r.has_off || !r->has_off) &&
 			    e->r.ref + 2 * TS_RES < r->ref)
 				continue;
-			if (e->r.op == r->op && e->r.len == r->len &&
-			    e->r.system != r->system &&
+			if (e->r.system != r->system &&
 			    e->r.ref + m->tol >= r->ref &&
-			    (!e->r.has_off || !r->has_off ||
-			     (int64_t)r->off ==
-				     (int64_t)e->r.off + q->delta)) {
+			    ((e->r.op == r->op && e->r.len == r->len &&
+			      (!e->r.has_off || !r->has_off ||
+			       (int64_t)r->off ==
+				       (int64_t)e->r.off + q->delta)) ||
+			     /* the first piece of a split send, by offset,
+			      * no losses before it on this stream */
+			     (!q->delta && first_frag(q, r, &e->r)))) {
 				struct ment tmp = *e;
 
 				retire(m, e, false);
@@ -305,7 +310,7 @@ int vs_matcher_add(struct vs_matcher *m, const struct vs_pkt_rec *r)
 				if ((int64_t)e->r.off < want)
 					continue; /* older: left to expire */
 				if ((int64_t)e->r.off > want)
-					break;	  /* a gap: not ours */
+					break; /* a gap: not ours */
 				if (e->r.len == r->len) {
 					best = e;
 					break;
@@ -325,8 +330,8 @@ int vs_matcher_add(struct vs_matcher *m, const struct vs_pkt_rec *r)
 			if (best == frag && frag)
 				q->pieces = true;
 			else if (best && skipped)
-				q->delta = (int64_t)best->r.off -
-					   (int64_t)r->off;
+				q->delta =
+					(int64_t)best->r.off - (int64_t)r->off;
 		}
 		/*
 		 * Without offsets: the send whose latency is closest to the
@@ -351,7 +356,8 @@ int vs_matcher_add(struct vs_matcher *m, const struct vs_pkt_rec *r)
 			if (!oldest)
 				oldest = e;
 			/* loopback: send and receive on one system is fine */
-			if (!m->have_lat || (m->in_order && r->op != VS_OP_RW)) {
+			if (!m->have_lat ||
+			    (m->in_order && r->op != VS_OP_RW)) {
 				best = e;
 				break;
 			}
@@ -584,8 +590,8 @@ int vs_corr_add(struct vs_corr *c, const struct vs_event *ev)
 	if (!vs_event_is_pkt(ev) || ev->system >= c->nsys)
 		return 0;
 	s = &c->sys[ev->system];
-	vs_cidset_add(&s->cids, ev->kind == VS_EV_PKT_TX ? ev->pkt.src_cid
-							: ev->pkt.dst_cid);
+	vs_cidset_add(&s->cids, ev->kind == VS_EV_PKT_TX ? ev->pkt.src_cid :
+							   ev->pkt.dst_cid);
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 4096;
 
@@ -611,8 +617,8 @@ int vs_corr_add(struct vs_corr *c, const struct vs_event *ev)
 		return -ENOMEM;
 	if (r->op == VS_OP_REQUEST || r->op == VS_OP_RESPONSE) {
 		struct vs_tuple rt = vs_tuple_reverse(r->t);
-		struct vs_flow *rev = vs_flow_get(c->flows, ev->system, &rt,
-						  true);
+		struct vs_flow *rev =
+			vs_flow_get(c->flows, ev->system, &rt, true);
 
 		if (!rev)
 			return -ENOMEM;
@@ -624,8 +630,7 @@ int vs_corr_add(struct vs_corr *c, const struct vs_event *ev)
 			f->tx_bytes += r->len;
 		else
 			f->rx_bytes += r->len;
-		r->has_off = vs_flow_stream_offset(f, r->tx, &ev->pkt,
-						   &r->off);
+		r->has_off = vs_flow_stream_offset(f, r->tx, &ev->pkt, &r->off);
 	}
 	return 0;
 }
@@ -827,9 +832,9 @@ static int match_pair(struct vs_corr *c, unsigned int x, unsigned int y,
 
 		for (size_t i = 0; i < c->sys[s].n; i++) {
 			const struct crec *r = &c->sys[s].v[i];
-			int64_t ref = !k  ? (int64_t)r->local
-				      : ck ? vs_clock_to_ref(ck, r->local)
-					   : (int64_t)r->local + off;
+			int64_t ref = !k ? (int64_t)r->local :
+				      ck ? vs_clock_to_ref(ck, r->local) :
+					   (int64_t)r->local + off;
 
 			if (role_of(c, s, x, y, r) < 0 || ref < 0 ||
 			    (only_off && !r->has_off))
@@ -897,8 +902,7 @@ static void bounds_at(const struct pair_ctx *p, double k, int64_t t0,
 
 /* the index of the largest (@low) or smallest residual, and the runner-up */
 static void extremes(const struct vec *t, const struct vec *v, double k,
-		     int64_t t0, bool low, size_t *best, double *b1,
-		     double *b2)
+		     int64_t t0, bool low, size_t *best, double *b1, double *b2)
 {
 	*b1 = low ? -INFINITY : INFINITY;
 	*b2 = *b1;
@@ -946,7 +950,6 @@ static void trim_outliers(struct pair_ctx *p, double k, int64_t t0)
 		}
 	}
 }
-
 
 /*
  * From pairs to a clock: drift from the two halves when the capture is long
@@ -1032,7 +1035,7 @@ static bool fit_drift(const struct pair_ctx *p, int64_t t0, double *k,
 	if (width_at(p, kc, t0) < 0)
 		return false;
 	a = fit_edge(p, t0, kc, -lim); /* the first drift that fits */
-	b = fit_edge(p, t0, kc, lim);  /* the last one */
+	b = fit_edge(p, t0, kc, lim); /* the last one */
 	*lo = lo_at(p, ternary(lo_at, p, t0, a, b, false), t0);
 	*hi = hi_at(p, ternary(hi_at, p, t0, a, b, true), t0);
 	*k = (a + b) / 2; /* the middle of the drifts that fit */
@@ -1081,12 +1084,12 @@ static void fit_clock(struct pair_ctx *p, struct vs_clock *ck)
 			for (int end = 0; end < 2; end++) {
 				int64_t t = end ? tmax : tmin;
 				double est = mid + k * (double)(t - t0);
-				double l = lo_at(p, ternary(lo_at, p, t, ka, kb,
-							    false),
-						 t);
-				double h = hi_at(p, ternary(hi_at, p, t, ka, kb,
-							    true),
-						 t);
+				double l = lo_at(
+					p, ternary(lo_at, p, t, ka, kb, false),
+					t);
+				double h = hi_at(
+					p, ternary(hi_at, p, t, ka, kb, true),
+					t);
 
 				if (est - l > (hi - lo) / 2)
 					lo = mid - (est - l);
@@ -1116,8 +1119,7 @@ static void fit_clock(struct pair_ctx *p, struct vs_clock *ck)
 	} else if (p->lo_v.n) {
 		ck->offset_ns = (int64_t)llround(lo);
 		snprintf(ck->note, sizeof(ck->note),
-			 "%" PRIu64
-			 " pairs, one direction only: a lower bound",
+			 "%" PRIu64 " pairs, one direction only: a lower bound",
 			 ck->pairs);
 	} else {
 		ck->offset_ns = (int64_t)llround(hi);
@@ -1189,9 +1191,9 @@ static int estimate_pair(struct vs_corr *c, unsigned int x, unsigned int y,
 	 * off by no more than the fastest packet's latency */
 	{
 		int64_t off = ck->offset_ns;
-		uint64_t tol = (ck->has_uncertainty ? ck->uncertainty_ns * 2
-						     : 0) +
-			       1000000;
+		uint64_t tol =
+			(ck->has_uncertainty ? ck->uncertainty_ns * 2 : 0) +
+			1000000;
 		struct vs_clock first = *ck;
 
 		/* on the refined clock a receive seldom comes before its
