@@ -20,6 +20,7 @@
 #include "source.h"
 #include "source_text.h"
 
+#define POPULATE_MAX (1ll << 30) /* captures mapped in whole up to 1 GiB */
 #define BUF_SIZE (4u << 20)
 
 struct vs_source {
@@ -707,7 +708,11 @@ static int cap_detect(struct vs_source *src)
 			    (ssize_t)sizeof(magic) ||
 		    !vs_capture_detect(magic, sizeof(magic)))
 			return 0;
-		m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE,
+		/* mapped in at once (a page fault per page costs more than
+		 * the records on it) unless it is big */
+		m = mmap(NULL, (size_t)sb.st_size, PROT_READ,
+			 MAP_PRIVATE |
+				 (sb.st_size <= POPULATE_MAX ? MAP_POPULATE : 0),
 			 src->fd, 0);
 		if (m == MAP_FAILED)
 			return -errno;

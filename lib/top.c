@@ -321,6 +321,7 @@ static void row_tick(struct vs_top *t, struct vs_top_row *r, uint64_t dt,
 	for (unsigned int d = 0; d < 2; d++) {
 		struct vs_top_dir *x = &r->d[d];
 		struct vs_flow *f = sender_flow(t, r, d);
+		int64_t *last;
 		uint64_t start;
 
 		x->bytes = r->b_tx[d] > r->b_rx[d] ? r->b_tx[d] : r->b_rx[d];
@@ -331,9 +332,10 @@ static void row_tick(struct vs_top *t, struct vs_top_row *r, uint64_t dt,
 			r->prev_bytes[d] = x->bytes;
 			r->prev_pkts[d] = x->pkts;
 		}
-		memmove(x->hist, x->hist + 1,
-			(VS_TOP_HIST - 1) * sizeof(x->hist[0]));
-		x->hist[VS_TOP_HIST - 1] = INT64_MIN;
+		/* the oldest sample's slot becomes the newest */
+		last = &x->hist[x->hpos];
+		x->hpos = (x->hpos + 1) % VS_TOP_HIST;
+		*last = INT64_MIN;
 		if (!f)
 			continue;
 		if (!any) {
@@ -345,7 +347,7 @@ static void row_tick(struct vs_top *t, struct vs_top_row *r, uint64_t dt,
 			x->peer_free = vs_credit_peer_free(&f->cr);
 			x->buf_alloc = f->cr.peer_buf_alloc;
 			x->fwd_cnt = f->cr.peer_fwd_raw;
-			x->hist[VS_TOP_HIST - 1] = x->peer_free;
+			*last = x->peer_free;
 		}
 		x->unmatched = f->unmatched;
 		x->stalled = vs_credit_stall_open(f, &start);

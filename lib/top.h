@@ -54,9 +54,16 @@ struct vs_top_dir {
 	bool stalled_long; /* ... for longer than the stall threshold */
 	uint64_t stall_start;
 	uint64_t unmatched;
-	/* peer_free at each tick, oldest first; INT64_MIN: unknown */
+	/* peer_free at each tick, a ring: read it with vs_top_hist() */
 	int64_t hist[VS_TOP_HIST];
+	unsigned int hpos; /* the oldest sample */
 };
+
+/* the @i-th oldest credit sample (0 .. VS_TOP_HIST-1); INT64_MIN: none */
+static inline int64_t vs_top_hist(const struct vs_top_dir *d, unsigned int i)
+{
+	return d->hist[(d->hpos + i) % VS_TOP_HIST];
+}
 
 /* one connection: A is the initiator when its request was seen */
 struct vs_top_row {

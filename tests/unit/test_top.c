@@ -381,8 +381,8 @@ static void t_credit(void)
 	CHECK_EQ_U(r->d[0].peer_free, vs_credit_peer_free(&gf->cr));
 	CHECK_EQ_U(r->d[0].buf_alloc, 65536);
 	CHECK_EQ_U(r->d[0].fwd_cnt, 0);
-	CHECK_EQ_U(r->d[0].hist[VS_TOP_HIST - 1], 65536 - 3 * PKT);
-	CHECK(r->d[0].hist[VS_TOP_HIST - 2] == INT64_MIN);
+	CHECK_EQ_U(vs_top_hist(&r->d[0], VS_TOP_HIST - 1), 65536 - 3 * PKT);
+	CHECK(vs_top_hist(&r->d[0], VS_TOP_HIST - 2) == INT64_MIN);
 	CHECK(!r->d[0].stalled && !r->d[0].stalled_long);
 	CHECK_EQ_U(r->d[0].stalled_ns, 0);
 	/* B>A: the host's view of the guest's buffer, all free */
@@ -403,9 +403,9 @@ static void t_credit(void)
 	CHECK_EQ_U(r->d[0].fwd_cnt, gf->cr.peer_fwd_raw);
 	CHECK_EQ_U(r->d[0].buf_alloc, gf->cr.peer_buf_alloc);
 	/* one sample per tick, oldest first */
-	CHECK_EQ_U(r->d[0].hist[VS_TOP_HIST - 1], 65536 - PKT);
-	CHECK_EQ_U(r->d[0].hist[VS_TOP_HIST - 2], 65536 - 3 * PKT);
-	CHECK(r->d[0].hist[VS_TOP_HIST - 3] == INT64_MIN);
+	CHECK_EQ_U(vs_top_hist(&r->d[0], VS_TOP_HIST - 1), 65536 - PKT);
+	CHECK_EQ_U(vs_top_hist(&r->d[0], VS_TOP_HIST - 2), 65536 - 3 * PKT);
+	CHECK(vs_top_hist(&r->d[0], VS_TOP_HIST - 3) == INT64_MIN);
 out:
 	vs_top_free(t);
 }

@@ -239,7 +239,7 @@ static void sparkline(struct screen *s, int y, int x, int w,
 	if (w > VS_TOP_HIST)
 		w = VS_TOP_HIST;
 	for (int i = 0; i < w; i++) {
-		int64_t v = d->hist[VS_TOP_HIST - w + i];
+		int64_t v = vs_top_hist(d, (unsigned int)(VS_TOP_HIST - w + i));
 		int lvl;
 
 		if (v == INT64_MIN) {
