@@ -185,10 +185,11 @@ int vs_tracefs_open(const struct vs_tracefs_opts *o, struct vs_tracefs **out,
 		snprintf(err, errlen, "tracefs capture needs root");
 		return -EPERM;
 	}
-	if (tracefs_tracing_dir_is_mounted(false, &dir) != 1) {
+	/* not mounted: mounted at /sys/kernel/tracing, as trace-cmd does */
+	if (tracefs_tracing_dir_is_mounted(true, &dir) < 0 || !dir) {
 		snprintf(err, errlen,
-			 "tracefs is not mounted (mount -t tracefs nodev "
-			 "/sys/kernel/tracing)");
+			 "tracefs is not mounted and could not be (mount -t "
+			 "tracefs nodev /sys/kernel/tracing)");
 		return -ENOENT;
 	}
 	t = calloc(1, sizeof(*t));

@@ -53,6 +53,16 @@ if [ "$(id -u)" != 0 ]; then
 fi
 tfs=/sys/kernel/tracing
 if [ ! -d "$tfs/events" ]; then
+	# not mounted: vsock-trace mounts it, as trace-cmd does
+	"$TRACE" --backend tracefs -p irq -d 0.1 -q -o "$TMP/mount.vscap" \
+		2>"$TMP/mount.err"
+	if [ -d "$tfs/events" ]; then
+		pass trace_tracefs_mounts
+	else
+		echo "# $(head -n 1 "$TMP/mount.err")"
+	fi
+fi
+if [ ! -d "$tfs/events" ]; then
 	for t in trace_tracefs_irq trace_tracefs_report trace_tracefs_refused trace_sigint_summary trace_stream_tcp trace_capture_read trace_capture_sigkill_readable trace_bpf_auto_irq trace_bpf_vring_refused trace_nothing_attached_exit1 trace_tracefs_instance_gone; do
 		skip "$t" "tracefs is not mounted at $tfs"
 	done
