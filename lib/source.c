@@ -20,15 +20,23 @@
 #include "source.h"
 #include "source_text.h"
 
-#define POPULATE_MAX (1ll << 30) /* captures mapped in whole up to 1 GiB */
 #define BUF_SIZE (4u << 20)
+/*
+ * A capture read from a file or a pipe goes through src->buf this much at
+ * a time: the bytes copied in are still in the cache when their records
+ * are decoded, and the window's pages stay in the TLB. (Reading a mapped
+ * capture instead costs a TLB miss per page, more than its records.)
+ */
+#define CAP_READ (256u << 10)
 
 struct vs_source {
 	int fd;		/* -1 for memory sources */
 	bool own_fd;	/* close fd at the end */
 	int spool_fd;	/* copy of a non-seekable input, or -1 */
 	bool spooling;	/* copying what is read to spool_fd */
-	char *buf;	/* BUF_SIZE + 1 bytes, or the caller's memory */
+	char *buf;	/* buf_size + 1 bytes */
+	size_t buf_size; /* BUF_SIZE; more for a capture that needs it */
+	size_t read_max; /* most bytes a fill() reads */
 	size_t head;	/* next unread byte in buf */
 	size_t tail;	/* end of valid bytes in buf */
 	bool eof;
@@ -46,9 +54,7 @@ struct vs_source {
 	/* a capture file (vsock-capture(5)) rather than text */
 	bool cap_checked;
 	struct vs_capture_reader *cap;
-	const char *cap_buf; /* the whole capture: mapped, read, or mem */
-	size_t cap_len;
-	bool cap_mapped, cap_owned;
+	bool cap_window; /* read through buf, not held whole in memory */
 };
 
 static struct vs_source *source_new(void)
@@ -92,6 +98,7 @@ struct vs_source *vs_source_open(const char *path)
 	src->buf = malloc(BUF_SIZE + 1);
 	if (!src->buf)
 		goto err;
+	src->buf_size = src->read_max = BUF_SIZE;
 	return src;
 err:
 	err = errno;
@@ -120,10 +127,6 @@ void vs_source_close(struct vs_source *src)
 		return;
 	par_stop(src);
 	vs_capture_reader_free(src->cap);
-	if (src->cap_mapped)
-		munmap((void *)src->cap_buf, src->cap_len);
-	else if (src->cap_owned)
-		free((void *)src->cap_buf);
 	if (src->own_fd && src->fd >= 0)
 		close(src->fd);
 	if (src->spool_fd >= 0)
@@ -172,7 +175,7 @@ static int spool_open(void)
 /* refill: move the partial line to the front, read more */
 static int fill(struct vs_source *src)
 {
-	size_t keep = src->tail - src->head;
+	size_t keep = src->tail - src->head, want;
 	ssize_t r;
 
 	if (src->head) {
@@ -180,8 +183,11 @@ static int fill(struct vs_source *src)
 		src->head = 0;
 		src->tail = keep;
 	}
+	want = src->buf_size - src->tail;
+	if (want > src->read_max)
+		want = src->read_max;
 	for (;;) {
-		r = read(src->fd, src->buf + src->tail, BUF_SIZE - src->tail);
+		r = read(src->fd, src->buf + src->tail, want);
 		if (r >= 0)
 			break;
 		if (errno != EINTR)
@@ -669,92 +675,97 @@ static int par_next(struct vs_source *src, struct vs_event **evp)
 
 /* ---- capture files ---- */
 
-static int cap_start(struct vs_source *src)
+/*
+ * More of a capture read through the window: what the reader has read is
+ * dropped, the rest moved to the front and more read after it. The window
+ * grows only when one record does not fit (a run of zeros at the end of a
+ * crashed writer's file, which must be read to its end to be told from
+ * damage). 1: more bytes, 0: the end of the input, -errno.
+ */
+static int cap_more(struct vs_source *src)
 {
-	int err;
+	size_t used = src->cap ? vs_capture_reader_consumed(src->cap) : 0;
+	int r;
 
-	src->cap = vs_capture_reader_new(src->cap_buf, src->cap_len, &err);
-	return src->cap ? 0 : err;
+	src->head = used;
+	if (src->tail - used == src->buf_size) {
+		size_t n = src->buf_size * 2;
+		char *b = realloc(src->buf, n + 1);
+
+		if (!b)
+			return -ENOMEM;
+		src->buf = b;
+		src->buf_size = n;
+	}
+	r = fill(src);
+	if (r < 0)
+		return r;
+	if (src->cap) {
+		int err = vs_capture_reader_rebase(src->cap, src->buf,
+						   src->tail, used);
+
+		if (err)
+			return err;
+	}
+	return r;
+}
+
+/* a capture read from src->fd, its first bytes perhaps in buf already */
+static int cap_open_window(struct vs_source *src)
+{
+	int err, r;
+
+	src->cap_window = true;
+	src->read_max = CAP_READ;
+	for (;;) {
+		src->cap = vs_capture_reader_new(src->buf + src->head,
+						 src->tail - src->head, &err);
+		if (src->cap)
+			break;
+		if (err != -ENODATA || src->eof)
+			return err;
+		/* the header is not whole yet */
+		if ((r = cap_more(src)) < 0)
+			return r;
+	}
+	return 1;
 }
 
 /*
- * Is the input a capture? A regular file is mapped whole; anything else is
- * read whole into memory (and copied to the spool when it will be read
- * again). 0: text (nothing consumed past what fill() keeps), 1: capture,
- * -errno.
+ * Is the input a capture? Memory is read in place; a file or a pipe is
+ * read a window at a time (and a pipe copied to the spool when it will be
+ * read again). 0: text (nothing consumed past what fill() keeps), 1:
+ * capture, -errno.
  */
 static int cap_detect(struct vs_source *src)
 {
 	struct stat sb;
-	size_t cap = 0;
-	char *b;
 	int r;
 
 	src->cap_checked = true;
 	if (src->mem) {
 		if (!vs_capture_detect(src->mem, src->mem_len))
 			return 0;
-		src->cap_buf = src->mem;
-		src->cap_len = src->mem_len;
-		return (r = cap_start(src)) ? r : 1;
+		src->cap = vs_capture_reader_new(src->mem, src->mem_len, &r);
+		return src->cap ? 1 : r;
 	}
 	if (!fstat(src->fd, &sb) && S_ISREG(sb.st_mode) &&
 	    lseek(src->fd, 0, SEEK_CUR) == 0) {
 		/* a file: look without reading, so text keeps its fast path */
 		char magic[VS_CAPTURE_MAGIC_LEN];
-		void *m;
 
 		if (pread(src->fd, magic, sizeof(magic), 0) !=
 			    (ssize_t)sizeof(magic) ||
 		    !vs_capture_detect(magic, sizeof(magic)))
 			return 0;
-		/* mapped in at once (a page fault per page costs more than
-		 * the records on it) unless it is big */
-		m = mmap(NULL, (size_t)sb.st_size, PROT_READ,
-			 MAP_PRIVATE |
-				 (sb.st_size <= POPULATE_MAX ? MAP_POPULATE : 0),
-			 src->fd, 0);
-		if (m == MAP_FAILED)
-			return -errno;
-		madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
-		src->cap_buf = m;
-		src->cap_len = (size_t)sb.st_size;
-		src->cap_mapped = true;
-		return (r = cap_start(src)) ? r : 1;
+		return cap_open_window(src);
 	}
 	while (src->tail - src->head < VS_CAPTURE_MAGIC_LEN && !src->eof)
 		if ((r = fill(src)) < 0)
 			return r;
 	if (!vs_capture_detect(src->buf + src->head, src->tail - src->head))
 		return 0;
-	/* a pipe: all of it, into memory */
-	cap = src->tail - src->head;
-	b = malloc(cap ? cap : 1);
-	if (!b)
-		return -ENOMEM;
-	memcpy(b, src->buf + src->head, cap);
-	src->head = src->tail = 0;
-	while (!src->eof) {
-		char *nb;
-
-		if ((r = fill(src)) < 0) {
-			free(b);
-			return r;
-		}
-		nb = realloc(b, cap + src->tail + 1);
-		if (!nb) {
-			free(b);
-			return -ENOMEM;
-		}
-		b = nb;
-		memcpy(b + cap, src->buf, src->tail);
-		cap += src->tail;
-		src->head = src->tail = 0;
-	}
-	src->cap_buf = b;
-	src->cap_len = cap;
-	src->cap_owned = true;
-	return (r = cap_start(src)) ? r : 1;
+	return cap_open_window(src);
 }
 
 static int cap_next(struct vs_source *src, struct vs_event *ev)
@@ -767,6 +778,14 @@ static int cap_next(struct vs_source *src, struct vs_event *ev)
 		r = vs_capture_next(src->cap, ev, &lost);
 		cs = vs_capture_reader_stats(src->cap);
 		src->done = cs->good_bytes;
+		if (r == VS_CAPTURE_END && src->cap_window && !cs->complete &&
+		    !src->eof) {
+			/* the end of the window, not of the input */
+			r = cap_more(src);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		if (r == VS_CAPTURE_EVENT) {
 			src->st.lines++;
 			account(src, ev);
@@ -861,6 +880,8 @@ int vs_source_next(struct vs_source *src, struct vs_event *ev)
 
 int vs_source_rewind(struct vs_source *src)
 {
+	int r;
+
 	par_stop(src);
 	src->par_tried = false;
 	memset(&src->st, 0, sizeof(src->st));
@@ -869,17 +890,18 @@ int vs_source_rewind(struct vs_source *src)
 	src->head = src->tail = 0;
 	src->skipping = false;
 	if (src->cap) {
-		/* the whole capture is in memory or mapped: read it again */
 		vs_capture_reader_free(src->cap);
 		src->cap = NULL;
-		return cap_start(src);
+		if (src->mem) /* in memory: read it again */
+			return (src->cap = vs_capture_reader_new(
+					src->mem, src->mem_len, &r)) ?
+				       0 :
+				       r;
 	}
 	if (src->mem)
 		return 0;
 	if (src->spooling) {
 		/* drain the rest of the input into the spool first */
-		int r;
-
 		while (!src->eof) {
 			src->head = src->tail = 0;
 			r = fill(src);
@@ -897,6 +919,10 @@ int vs_source_rewind(struct vs_source *src)
 	if (lseek(src->fd, 0, SEEK_SET) < 0)
 		return -errno;
 	src->eof = false;
+	if (src->cap_window) {
+		r = cap_open_window(src);
+		return r < 0 ? r : 0;
+	}
 	return 0;
 }
 
