@@ -552,7 +552,9 @@ struct dec {
 	bool bad;
 };
 
-static uint64_t get_le(struct dec *d, unsigned int n)
+/* always inlined: @n is a constant and the bytes are one load */
+static inline __attribute__((always_inline)) uint64_t get_le(struct dec *d,
+							     unsigned int n)
 {
 	uint64_t v = 0;
 
@@ -561,8 +563,12 @@ static uint64_t get_le(struct dec *d, unsigned int n)
 		d->left = 0;
 		return 0;
 	}
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&v, d->p, n);
+#else
 	for (unsigned int i = 0; i < n; i++)
 		v |= (uint64_t)d->p[i] << (8 * i);
+#endif
 	d->p += n;
 	d->left -= n;
 	return v;
@@ -574,7 +580,8 @@ static uint64_t get_le(struct dec *d, unsigned int n)
 #define get_u64(d) get_le(d, 8)
 
 /* a string into a field of @size bytes; a longer one is cut to fit */
-static void get_str(struct dec *d, char *dst, size_t size)
+static inline __attribute__((always_inline)) void
+get_str(struct dec *d, char *dst, size_t size)
 {
 	size_t n = get_u8(d), keep;
 

@@ -9,9 +9,21 @@
 
 #define CHUNK 256 /* entries per allocation: pointers stay valid */
 
+/*
+ * Open addressing, linear probing, at most half full. A slot holds the
+ * key's hash beside the entry's index, so a lookup reads the slots (a
+ * small array that stays in the cache) and touches only the entry that
+ * matches: entries are big and spread, and each one missed in the cache
+ * cost more than the rest of a lookup. Entries are never removed.
+ */
+struct slot {
+	uint32_t hash;
+	uint32_t idx1; /* entry index + 1; 0: empty */
+};
+
 struct vs_flow_table {
-	struct vs_flow **buckets;
-	unsigned int nbuckets; /* power of two */
+	struct slot *slots;
+	unsigned int nslots; /* power of two */
 	unsigned int count;
 	struct vs_flow **chunks;
 	unsigned int nchunks;
@@ -35,9 +47,9 @@ struct vs_flow_table *vs_flow_table_new(void)
 
 	if (!ft)
 		return NULL;
-	ft->nbuckets = 1024;
-	ft->buckets = calloc(ft->nbuckets, sizeof(*ft->buckets));
-	if (!ft->buckets) {
+	ft->nslots = 2048;
+	ft->slots = calloc(ft->nslots, sizeof(*ft->slots));
+	if (!ft->slots) {
 		free(ft);
 		return NULL;
 	}
@@ -51,41 +63,56 @@ void vs_flow_table_free(struct vs_flow_table *ft)
 	for (unsigned int i = 0; i < ft->nchunks; i++)
 		free(ft->chunks[i]);
 	free(ft->chunks);
-	free(ft->buckets);
+	free(ft->slots);
 	free(ft);
+}
+
+static void put_slot(struct slot *slots, unsigned int mask, uint32_t h,
+		     uint32_t idx1)
+{
+	unsigned int i = h & mask;
+
+	while (slots[i].idx1)
+		i = (i + 1) & mask;
+	slots[i].hash = h;
+	slots[i].idx1 = idx1;
 }
 
 static int grow(struct vs_flow_table *ft)
 {
-	unsigned int n = ft->nbuckets * 2;
-	struct vs_flow **b = calloc(n, sizeof(*b));
+	unsigned int n = ft->nslots * 2;
+	struct slot *s = calloc(n, sizeof(*s));
 
-	if (!b)
+	if (!s)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < ft->count; i++) {
-		struct vs_flow *f = vs_flow_at(ft, i);
-		unsigned int h = hash(f->system, &f->t) & (n - 1);
-
-		f->next = b[h];
-		b[h] = f;
-	}
-	free(ft->buckets);
-	ft->buckets = b;
-	ft->nbuckets = n;
+	for (unsigned int i = 0; i < ft->nslots; i++)
+		if (ft->slots[i].idx1)
+			put_slot(s, n - 1, ft->slots[i].hash,
+				 ft->slots[i].idx1);
+	free(ft->slots);
+	ft->slots = s;
+	ft->nslots = n;
 	return 0;
 }
 
 struct vs_flow *vs_flow_get(struct vs_flow_table *ft, unsigned int system,
 			    const struct vs_tuple *t, bool create)
 {
-	unsigned int h = hash(system, t) & (ft->nbuckets - 1);
+	uint32_t h = hash(system, t);
+	unsigned int mask = ft->nslots - 1;
 	struct vs_flow *f;
 
-	for (f = ft->buckets[h]; f; f = f->next) {
+	for (unsigned int i = h & mask; ft->slots[i].idx1; i = (i + 1) & mask) {
+		if (ft->slots[i].hash != h)
+			continue;
+		f = vs_flow_at(ft, ft->slots[i].idx1 - 1);
 		if (f->system == system && vs_tuple_eq(&f->t, t))
 			return f;
 	}
 	if (!create)
+		return NULL;
+	/* at most half full, or a new table (an entry not yet made) */
+	if ((ft->count + 1) * 2 > ft->nslots && grow(ft))
 		return NULL;
 	if (ft->count == ft->nchunks * CHUNK) {
 		struct vs_flow **c;
@@ -99,15 +126,12 @@ struct vs_flow *vs_flow_get(struct vs_flow_table *ft, unsigned int system,
 			return NULL;
 		ft->nchunks++;
 	}
-	if (ft->count >= ft->nbuckets && !grow(ft))
-		h = hash(system, t) & (ft->nbuckets - 1);
 	f = &ft->chunks[ft->count / CHUNK][ft->count % CHUNK];
 	f->t = *t;
 	f->system = (uint16_t)system;
 	f->index = ft->count;
 	f->min_free = -1;
-	f->next = ft->buckets[h];
-	ft->buckets[h] = f;
+	put_slot(ft->slots, ft->nslots - 1, h, ft->count + 1);
 	ft->count++;
 	return f;
 }

@@ -111,7 +111,6 @@ struct vs_flow {
 	struct vs_stall *stall; /* open credit stall, if any */
 	uint64_t stalled_ns;	/* total time spent stalled */
 	struct vs_flow *rev;	/* the other direction, once looked up */
-	struct vs_flow *next;	/* hash chain */
 	uint32_t index;		/* creation order */
 	void *priv;		/* the tool's (vsocktop: its row) */
 };
