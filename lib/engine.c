@@ -372,6 +372,28 @@ static void match_add(struct vs_engine *e, const struct vs_event *ev,
 	vs_engine_wake(e, vs_matcher_next_deadline(e->matcher));
 }
 
+struct vs_flow *vs_engine_prefetch(const struct vs_engine *e,
+				   const struct vs_event *ev, unsigned int stage)
+{
+	struct vs_tuple t;
+	struct vs_flow *f;
+
+	if (!vs_event_is_pkt(ev))
+		return NULL;
+	t = vs_tuple_of(&ev->pkt);
+	f = vs_flow_peek(e->flows, ev->system, &t);
+	if (!f)
+		return NULL;
+	if (!stage) {
+		__builtin_prefetch(f, 1);
+		__builtin_prefetch((const char *)f + 128, 1);
+	} else if (f->rev) {
+		__builtin_prefetch(f->rev, 1);
+		__builtin_prefetch((const char *)f->rev + 128, 1);
+	}
+	return f;
+}
+
 static void on_pkt(struct vs_engine *e, const struct vs_event *ev,
 		   uint64_t ref)
 {

@@ -136,6 +136,18 @@ struct vs_flow *vs_flow_get(struct vs_flow_table *ft, unsigned int system,
 	return f;
 }
 
+struct vs_flow *vs_flow_peek(const struct vs_flow_table *ft,
+			     unsigned int system, const struct vs_tuple *t)
+{
+	uint32_t h = hash(system, t);
+	unsigned int mask = ft->nslots - 1;
+
+	for (unsigned int i = h & mask; ft->slots[i].idx1; i = (i + 1) & mask)
+		if (ft->slots[i].hash == h)
+			return vs_flow_at(ft, ft->slots[i].idx1 - 1);
+	return NULL;
+}
+
 unsigned int vs_flow_count(const struct vs_flow_table *ft)
 {
 	return ft->count;

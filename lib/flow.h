@@ -125,6 +125,13 @@ struct vs_flow *vs_flow_get(struct vs_flow_table *ft, unsigned int system,
 unsigned int vs_flow_count(const struct vs_flow_table *ft);
 /* entries in creation order; i < vs_flow_count() */
 struct vs_flow *vs_flow_at(const struct vs_flow_table *ft, unsigned int i);
+/*
+ * vs_flow_peek - the entry vs_flow_get() would most likely return, found
+ * by the hash alone without reading any entry (NULL: none), for asking
+ * the memory of an event's flow ahead of time. Never use it for more.
+ */
+struct vs_flow *vs_flow_peek(const struct vs_flow_table *ft,
+			     unsigned int system, const struct vs_tuple *t);
 
 /*
  * Credit bookkeeping, called by the engine for each packet:

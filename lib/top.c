@@ -282,6 +282,22 @@ int vs_top_feed(struct vs_top *t, const struct vs_event *ev)
 	return t->e->err ? -t->e->err : 0;
 }
 
+void vs_top_prefetch(const struct vs_top *t, const struct vs_event *ev,
+		     unsigned int stage)
+{
+	struct vs_flow *f = vs_engine_prefetch(t->e, ev, stage);
+	const struct vs_top_row *r;
+
+	if (!stage || !f || !f->priv)
+		return;
+	/* what on_pkt() touches of the row, but its recent packet */
+	r = f->priv;
+	__builtin_prefetch(r, 1);
+	__builtin_prefetch((const char *)r + 64, 1);
+	if (ev->system < VS_MAX_SYSTEMS)
+		__builtin_prefetch(&r->fl[ev->system][0], 1);
+}
+
 void vs_top_lost(struct vs_top *t, unsigned int sys, uint64_t n)
 {
 	if (sys < t->nsys)

@@ -74,12 +74,12 @@ struct vs_top_row {
 	uint64_t first_ts, last_ts; /* reference clock */
 	/* private */
 	unsigned int rpos;
+	bool hidden; /* closed, and quiet for longer than keep_closed */
 	uint64_t b_tx[2], b_rx[2], p_tx[2], p_rx[2];
 	struct vs_top_row *next;
 	struct vs_flow *fl[VS_MAX_SYSTEMS][2];
 	struct vs_top_pkt recent[VS_TOP_RECENT]; /* a ring from rpos */
-	/* the view, filled at each tick */
-	bool hidden; /* closed, and quiet for longer than keep_closed */
+	/* the view, filled at each tick (and hidden above) */
 	char state[24];
 	uint32_t findings; /* findings on this connection */
 	uint64_t prev_bytes[2], prev_pkts[2];
@@ -111,6 +111,9 @@ void vs_top_set_keep_closed(struct vs_top *t, uint64_t ns);
 
 /* one event, in reference order (as vs_engine_feed); 0 or -errno */
 int vs_top_feed(struct vs_top *t, const struct vs_event *ev);
+/* vs_top_prefetch - vs_engine_prefetch(), and at stage 1 the row too */
+void vs_top_prefetch(const struct vs_top *t, const struct vs_event *ev,
+		     unsigned int stage);
 /* @n events one system's source says it lost */
 void vs_top_lost(struct vs_top *t, unsigned int sys, uint64_t n);
 /*
