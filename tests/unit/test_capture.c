@@ -1128,10 +1128,31 @@ static void src_same(const struct src_run *a, const struct src_run *b)
 	CHECK_EQ_U(b->sum, a->sum);
 }
 
+/* @fd read as a path, twice with a rewind between: both as @whole */
+static void src_twice(int fd, bool spool, const struct src_run *whole)
+{
+	struct vs_source *src;
+	struct src_run got;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	src = vs_source_open(path);
+	CHECK(src != NULL);
+	if (!src)
+		return;
+	if (spool)
+		CHECK_EQ_U(vs_source_prepare_rewind(src), 0);
+	src_read(src, &got);
+	src_same(whole, &got);
+	CHECK_EQ_U(vs_source_rewind(src), 0);
+	src_read(src, &got);
+	src_same(whole, &got);
+	vs_source_close(src);
+}
+
 static void src_compare(const uint8_t *file, size_t len)
 {
-	char path[64];
-	struct src_run whole, got;
+	struct src_run whole;
 	struct vs_source *src;
 	int fd, p[2];
 	pid_t pid;
@@ -1146,17 +1167,7 @@ static void src_compare(const uint8_t *file, size_t len)
 
 	fd = mem_fd();
 	CHECK(write(fd, file, len) == (ssize_t)len);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	src = vs_source_open(path);
-	CHECK(src != NULL);
-	if (src) {
-		src_read(src, &got);
-		src_same(&whole, &got);
-		CHECK_EQ_U(vs_source_rewind(src), 0);
-		src_read(src, &got);
-		src_same(&whole, &got);
-		vs_source_close(src);
-	}
+	src_twice(fd, false, &whole);
 	close(fd);
 
 	if (pipe(p))
@@ -1176,18 +1187,7 @@ static void src_compare(const uint8_t *file, size_t len)
 		_exit(0);
 	}
 	close(p[1]);
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", p[0]);
-	src = vs_source_open(path);
-	CHECK(src != NULL);
-	if (src) {
-		CHECK_EQ_U(vs_source_prepare_rewind(src), 0);
-		src_read(src, &got);
-		src_same(&whole, &got);
-		CHECK_EQ_U(vs_source_rewind(src), 0);
-		src_read(src, &got);
-		src_same(&whole, &got);
-		vs_source_close(src);
-	}
+	src_twice(p[0], true, &whole);
 	close(p[0]);
 	waitpid(pid, NULL, 0);
 }
