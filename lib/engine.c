@@ -381,10 +381,14 @@ struct vs_flow *vs_engine_prefetch(const struct vs_engine *e,
 	if (!vs_event_is_pkt(ev))
 		return NULL;
 	t = vs_tuple_of(&ev->pkt);
+	if (!stage) {
+		vs_flow_prefetch_slot(e->flows, ev->system, &t);
+		return NULL;
+	}
 	f = vs_flow_peek(e->flows, ev->system, &t);
 	if (!f)
 		return NULL;
-	if (!stage) {
+	if (stage == 1) {
 		__builtin_prefetch(f, 1);
 		__builtin_prefetch((const char *)f + 128, 1);
 	} else if (f->rev) {

@@ -126,8 +126,9 @@ int vs_engine_feed(struct vs_engine *e, const struct vs_event *ev);
 /*
  * vs_engine_prefetch - ask for the memory vs_engine_feed(@ev) will touch,
  * events ahead of feeding it, so that its cache misses overlap the work
- * on the events before it. Stage 0: its flow entry. Stage 1, some events
- * later, when that entry has arrived: the entry of the reverse direction.
+ * on the events before it, in three stages, each some events after the
+ * one before, when what it asked for has arrived: 0, the hash slot of its
+ * flow; 1, its flow entry; 2, the entry of the reverse direction.
  * Returns the entry (for callers that hang their own data on it), or NULL.
  * It changes nothing; feeding without it gives the same results.
  */

@@ -136,6 +136,12 @@ struct vs_flow *vs_flow_get(struct vs_flow_table *ft, unsigned int system,
 	return f;
 }
 
+void vs_flow_prefetch_slot(const struct vs_flow_table *ft, unsigned int system,
+			   const struct vs_tuple *t)
+{
+	__builtin_prefetch(&ft->slots[hash(system, t) & (ft->nslots - 1)]);
+}
+
 struct vs_flow *vs_flow_peek(const struct vs_flow_table *ft,
 			     unsigned int system, const struct vs_tuple *t)
 {

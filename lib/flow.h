@@ -132,6 +132,9 @@ struct vs_flow *vs_flow_at(const struct vs_flow_table *ft, unsigned int i);
  */
 struct vs_flow *vs_flow_peek(const struct vs_flow_table *ft,
 			     unsigned int system, const struct vs_tuple *t);
+/* vs_flow_prefetch_slot - ask for the slot where vs_flow_peek() starts */
+void vs_flow_prefetch_slot(const struct vs_flow_table *ft, unsigned int system,
+			   const struct vs_tuple *t);
 
 /*
  * Credit bookkeeping, called by the engine for each packet:

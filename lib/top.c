@@ -299,7 +299,7 @@ void vs_top_prefetch(const struct vs_top *t, const struct vs_event *ev,
 	struct vs_flow *f = vs_engine_prefetch(t->e, ev, stage);
 	const struct vs_top_row *r;
 
-	if (!stage || !f || !f->priv)
+	if (stage < 2 || !f || !f->priv)
 		return;
 	/* what on_pkt() touches of the row, but its recent packet */
 	r = f->priv;

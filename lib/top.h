@@ -111,7 +111,7 @@ void vs_top_set_keep_closed(struct vs_top *t, uint64_t ns);
 
 /* one event, in reference order (as vs_engine_feed); 0 or -errno */
 int vs_top_feed(struct vs_top *t, const struct vs_event *ev);
-/* vs_top_prefetch - vs_engine_prefetch(), and at stage 1 the row too */
+/* vs_top_prefetch - vs_engine_prefetch(), and at stage 2 the row too */
 void vs_top_prefetch(const struct vs_top *t, const struct vs_event *ev,
 		     unsigned int stage);
 /* @n events one system's source says it lost */

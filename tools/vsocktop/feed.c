@@ -177,10 +177,12 @@ static void replay_lost(struct feed *f)
 }
 
 /*
- * Events are read BATCH at a time, their memory asked for as each is read
- * and again (the second stage) a few events before each is fed, so that
- * the cache misses of one event overlap the work on the ones before: with
- * a thousand flows most events miss. With more than one input each event
+ * Events are read BATCH at a time and the memory each will touch asked
+ * for in three stages (vs_engine_prefetch()): its flow's hash slot as it
+ * is read, its flow entry once the batch is read, the reverse entry and
+ * its row STAGE2_AHEAD events before it is fed. The cache misses of one
+ * event then overlap the work on the ones before: with a thousand flows
+ * most events miss. With more than one input each event
  * is read after the one before was fed, as vsock-report does: merging
  * uses each clock as fitted up to then.
  */
@@ -203,9 +205,11 @@ static int replay_upto(struct feed *f, uint64_t ref, unsigned long budget)
 			if ((rd = replay_read(f)))
 				break;
 		}
+		for (unsigned int i = 0; i < n; i++)
+			vs_top_prefetch(f->top, &b[i], 1);
 		for (unsigned int i = 0; i < n; i++) {
 			if (i + STAGE2_AHEAD < n)
-				vs_top_prefetch(f->top, &b[i + STAGE2_AHEAD], 1);
+				vs_top_prefetch(f->top, &b[i + STAGE2_AHEAD], 2);
 			err = vs_top_feed(f->top, &b[i]);
 			if (err) {
 				error("failed to analyse %s: %s",
