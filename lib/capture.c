@@ -28,7 +28,6 @@
 #define WBUF_SIZE (64u * 1024u)
 #define EV_REC_MAX 256 /* the largest event record is 113 bytes */
 #define HDR_TEXT_MAX 2048
-#define PREFETCH_AHEAD 1024
 
 #ifndef VS_VERSION
 #define VS_VERSION "unknown"
@@ -980,9 +979,6 @@ int vs_capture_next(struct vs_capture_reader *r, struct vs_event *ev,
 		r->st.tail_bytes = 0;
 		if (r->off == r->len)
 			return VS_CAPTURE_END;
-		/* ask for the bytes a few records on now, to find them in
-		 * the cache (and their page in the TLB) when they are due */
-		__builtin_prefetch(r->buf + r->off + PREFETCH_AHEAD);
 		ret = rec_at(r->buf, r->len, r->off, &type, &pl, &plen);
 		if (ret < 0)
 			return damaged(r);

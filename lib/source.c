@@ -717,9 +717,14 @@ static int cap_open_window(struct vs_source *src)
 
 	src->cap_window = true;
 	src->read_max = CAP_READ;
+	/* the reader's window starts at buf: cap_more() counts from there */
+	if (src->head) {
+		memmove(src->buf, src->buf + src->head, src->tail - src->head);
+		src->tail -= src->head;
+		src->head = 0;
+	}
 	for (;;) {
-		src->cap = vs_capture_reader_new(src->buf + src->head,
-						 src->tail - src->head, &err);
+		src->cap = vs_capture_reader_new(src->buf, src->tail, &err);
 		if (src->cap)
 			break;
 		if (err != -ENODATA || src->eof)
@@ -890,13 +895,10 @@ int vs_source_rewind(struct vs_source *src)
 	src->head = src->tail = 0;
 	src->skipping = false;
 	if (src->cap) {
+		/* read again, from its detection on, as a new source is */
 		vs_capture_reader_free(src->cap);
 		src->cap = NULL;
-		if (src->mem) /* in memory: read it again */
-			return (src->cap = vs_capture_reader_new(
-					src->mem, src->mem_len, &r)) ?
-				       0 :
-				       r;
+		src->cap_checked = false;
 	}
 	if (src->mem)
 		return 0;
@@ -919,10 +921,6 @@ int vs_source_rewind(struct vs_source *src)
 	if (lseek(src->fd, 0, SEEK_SET) < 0)
 		return -errno;
 	src->eof = false;
-	if (src->cap_window) {
-		r = cap_open_window(src);
-		return r < 0 ? r : 0;
-	}
 	return 0;
 }
 

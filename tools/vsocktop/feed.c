@@ -182,9 +182,9 @@ static void replay_lost(struct feed *f)
  * is read, its flow entry once the batch is read, the reverse entry and
  * its row STAGE2_AHEAD events before it is fed. The cache misses of one
  * event then overlap the work on the ones before: with a thousand flows
- * most events miss. With more than one input each event
- * is read after the one before was fed, as vsock-report does: merging
- * uses each clock as fitted up to then.
+ * most events miss. With more than one input each event is read after
+ * the one before was fed, as vsock-report does: merging uses each clock
+ * as fitted up to then.
  */
 #define BATCH 16
 #define STAGE2_AHEAD 4
