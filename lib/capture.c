@@ -48,12 +48,12 @@ enum rec_type {
  * CRC-32 of IEEE 802.3 / zlib (reflected 0xedb88320). Portably eight bytes
  * a step ("slicing by 8"): crc_tab[k][b] is the CRC of byte b followed by
  * k zero bytes; the tables are built once, when the library is loaded.
- * Where the CPU can do better the payload goes another way, chosen then:
+ * Where the CPU can do better the record goes another way, chosen then:
  * carry-less multiplication folding 16 bytes a step on x86-64, the CRC32
  * instructions on arm64. Every way gives the same bits (test_capture).
  */
 static uint32_t crc_tab[8][256];
-static uint32_t (*crc_payload)(uint32_t crc, const uint8_t *p, size_t n);
+static uint32_t (*rec_crc)(const uint8_t *rec, size_t n);
 
 static uint32_t crc32_step(uint32_t crc, const uint8_t *p, size_t n)
 {
@@ -81,39 +81,147 @@ static uint32_t crc32_step(uint32_t crc, const uint8_t *p, size_t n)
 	return crc;
 }
 
+/* the record's CRC: its first 4 bytes, then @n bytes of payload */
+static uint32_t rec_crc_tables(const uint8_t *rec, size_t n)
+{
+	return ~crc32_step(crc32_step(0xffffffffu, rec, 4), rec + REC_HDR, n);
+}
+
 #if defined(__x86_64__)
 /*
- * Folding: the register holds 16 bytes whose CRC state equals that of
- * everything before; its two halves are multiplied forward past the next
- * 16 bytes (by x^(128+32) and x^(128-32) mod P, bit-reflected and shifted
- * left by one, as carry-less products of reflected operands come out one
- * bit low) and those bytes are added. What is left, 16 bytes and the tail,
- * goes through the tables from a state of 0.
+ * Carry-less multiplication, on the record as one message: the CRC of
+ * 0xffffffff then M equals the CRC of 0 then M with its first 4 bytes
+ * inverted, and from a state of 0 leading zero bytes change nothing. So
+ * zeros go in front of the inverted framing bytes until framing and payload
+ * fill whole 16-byte blocks, and no byte goes through the tables.
+ *
+ * Operands are bit-reflected: a product of two comes out one bit low, so
+ * each constant below is a power of x mod P (or the quotient x^64 / P, or P
+ * itself) reflected into 64 bits with the shift taken into account.
+ *   - folding: the register holds 16 bytes whose CRC state equals that of
+ *     everything before; its halves are multiplied past the next 16 bytes
+ *     (by x^(128+32) and x^(128-32) mod P) and those bytes are added;
+ *   - the end: 128 bits times x^32 become 96 (x^96 mod P), then 64
+ *     (x^64 mod P), and Barrett's reduction by P (with x^64 / P) leaves the
+ *     32 bits of the CRC.
+ * The constants were computed from P and checked against the tables; the
+ * tests compare every length with a bit-at-a-time CRC.
  */
-__attribute__((target("pclmul"))) static uint32_t
-crc32_clmul(uint32_t crc, const uint8_t *p, size_t n)
-{
-	const __m128i k = _mm_set_epi64x(0x0ccaa009eLL, 0x1751997d0LL);
-	uint8_t last[16];
-	__m128i x;
+#define CLMUL_FOLD_LO 0x1751997d0ull
+#define CLMUL_FOLD_HI 0x0ccaa009eull
+#define CLMUL_X96 0xccaa009e00000000ull
+#define CLMUL_X64 0xb8bc676500000000ull
+#define CLMUL_MU 0xfb808b2080000000ull
+#define CLMUL_P 0xedb8832080000000ull
 
-	if (n < 32)
-		return crc32_step(crc, p, n);
-	x = _mm_xor_si128(_mm_loadu_si128((const __m128i *)p),
-			  _mm_cvtsi32_si128((int)crc));
-	for (p += 16, n -= 16; n >= 16; p += 16, n -= 16)
+typedef unsigned __int128 u128;
+
+__attribute__((target("pclmul"))) static inline u128 clmul64(uint64_t a,
+							     uint64_t b)
+{
+	__m128i r = _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)a),
+					 _mm_cvtsi64_si128((long long)b), 0x00);
+
+	return (u128)(uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(r, r))
+		       << 64 |
+	       (uint64_t)_mm_cvtsi128_si64(r);
+}
+
+/* pshufb masks: at SHIFT + 16 - s, bytes up by s; at SHIFT + 16 + s, down */
+static const uint8_t clmul_shift[48] = {
+	0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+	0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+	0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+	0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+};
+
+/* at TOP + r: the top r bytes of 16 */
+static const uint8_t clmul_top[32] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+};
+
+#define CLMUL_TARGET __attribute__((target("pclmul,sse4.1,ssse3")))
+
+CLMUL_TARGET static inline __m128i clmul_mask(const uint8_t *m)
+{
+	return _mm_loadu_si128((const __m128i *)m);
+}
+
+/*
+ * The record is the message M: its first 4 bytes inverted, then the
+ * payload (n >= 12, so that M's first 16 bytes are one load from rec + 4
+ * with the CRC field replaced). Of its L = 4 + n bytes, the first r = L %
+ * 16 go in front of zeros as the first block; whole blocks follow, read in
+ * place.
+ */
+CLMUL_TARGET static uint32_t rec_crc_clmul(const uint8_t *rec, size_t n)
+{
+	const __m128i k = _mm_set_epi64x((long long)CLMUL_FOLD_HI,
+					  (long long)CLMUL_FOLD_LO);
+	size_t r = (4 + n) % 16, left;
+	const uint8_t *p;
+	uint64_t lo, hi, t, d, q;
+	uint32_t w;
+	u128 s;
+	__m128i x, m;
+
+	if (n < 12)
+		return rec_crc_tables(rec, n);
+	memcpy(&w, rec, sizeof(w));
+	m = _mm_insert_epi32(_mm_loadu_si128((const __m128i *)(rec + 4)),
+			     (int)~w, 0);
+	if (!r) {
+		x = m;
+		p = rec + REC_HDR + 12;
+		left = n - 12;
+	} else {
+		x = _mm_shuffle_epi8(m, clmul_mask(clmul_shift + r));
+		p = rec + REC_HDR + r - 4;
+		left = 4 + n - r;
+		if (r < 4) {
+			/* the next block still holds the end of the first */
+			__m128i b = _mm_or_si128(
+				_mm_shuffle_epi8(m, clmul_mask(clmul_shift + 16 + r)),
+				_mm_and_si128(_mm_loadu_si128((const __m128i *)(rec + 4 + r)),
+					      clmul_mask(clmul_top + r)));
+
+			x = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00),
+							_mm_clmulepi64_si128(x, k, 0x11)),
+					  b);
+			p = rec + REC_HDR + 12 + r;
+			left = n - 12 - r;
+		}
+	}
+	for (; left; p += 16, left -= 16)
 		x = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00),
 						_mm_clmulepi64_si128(x, k, 0x11)),
 				  _mm_loadu_si128((const __m128i *)p));
-	_mm_storeu_si128((__m128i *)last, x);
-	return crc32_step(crc32_step(0, last, sizeof(last)), p, n);
+	lo = (uint64_t)_mm_cvtsi128_si64(x);
+	hi = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x));
+	/* 128 -> 96 bits: its low 32 bits are 0 */
+	s = clmul64(lo, CLMUL_X96) ^ (u128)hi << 32;
+	t = (uint64_t)s;
+	/* 96 -> 64 */
+	d = (uint64_t)(clmul64(t, CLMUL_X64) >> 64) ^ (uint64_t)(s >> 64);
+	/* Barrett: the quotient by P, then the remainder */
+	q = (uint64_t)(clmul64(d << 32, CLMUL_MU) >> 63) & 0xffffffffu;
+	return ~(uint32_t)((d >> 32) ^
+			   (uint64_t)(clmul64(q << 32, CLMUL_P) >> 95));
 }
 #endif
 
 #if defined(__aarch64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 __attribute__((target("+crc"))) static uint32_t
-crc32_arm(uint32_t crc, const uint8_t *p, size_t n)
+rec_crc_arm(const uint8_t *rec, size_t n)
 {
+	const uint8_t *p = rec + REC_HDR;
+	uint32_t crc, w;
+
+	memcpy(&w, rec, sizeof(w));
+	crc = __crc32w(0xffffffffu, w);
 	for (; n >= 8; n -= 8, p += 8) {
 		uint64_t v;
 
@@ -122,7 +230,7 @@ crc32_arm(uint32_t crc, const uint8_t *p, size_t n)
 	}
 	while (n--)
 		crc = __crc32b(crc, *p++);
-	return crc;
+	return ~crc;
 }
 #endif
 
@@ -139,24 +247,20 @@ __attribute__((constructor)) static void crc_init(void)
 		for (int k = 1; k < 8; k++)
 			crc_tab[k][b] = (crc_tab[k - 1][b] >> 8) ^
 					crc_tab[0][crc_tab[k - 1][b] & 0xff];
-	crc_payload = crc32_step;
+	rec_crc = rec_crc_tables;
 	if (getenv("VS_CRC_PORTABLE")) /* for tests and comparisons */
 		return;
 #if defined(__x86_64__)
 	__builtin_cpu_init();
-	if (__builtin_cpu_supports("pclmul"))
-		crc_payload = crc32_clmul;
+	if (__builtin_cpu_supports("pclmul") &&
+	    __builtin_cpu_supports("sse4.1"))
+		rec_crc = rec_crc_clmul;
 #elif defined(__aarch64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	if (getauxval(AT_HWCAP) & HWCAP_CRC32)
-		crc_payload = crc32_arm;
+		rec_crc = rec_crc_arm;
 #endif
 }
 
-/* the record's CRC: its first 4 bytes, then @n bytes of payload */
-static uint32_t rec_crc(const uint8_t *rec, size_t n)
-{
-	return ~crc_payload(crc32_step(0xffffffffu, rec, 4), rec + REC_HDR, n);
-}
 
 /* ------------------------------------------------------------ encoding */
 
