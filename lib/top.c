@@ -8,20 +8,30 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "detect.h"
 #include "report.h"
 #include "top.h"
 
 #define VS_TOP_FMAX 256 /* finished findings kept for display */
 /*
- * Rows come ROW_SLAB to an allocation (about 190 KiB, mapped on its own):
- * a row at a time, each new connection's allocation went through malloc's
- * merging of the engine's small freed blocks, a few percent of the CPU
- * with connections coming and going.
+ * Rows come ROW_SLAB to an allocation (about 190 KiB), mapped on their own
+ * and faulted in with one call: a row at a time, each new connection's
+ * allocation went through malloc's merging of the engine's small freed
+ * blocks, and on virtual machines a page fault per page costs more than
+ * the row's packets for a while. A row's first two cache lines are what
+ * every packet touches, so rows start on a cache line.
  */
 #define ROW_SLAB 64
+#define ROW_SLAB_BYTES (ROW_SLAB * sizeof(struct vs_top_row))
+
+_Static_assert(offsetof(struct vs_top_row, next) <= 128,
+	       "a packet touches more than the row's first two cache lines");
+_Static_assert(sizeof(struct vs_top_row) % 64 == 0,
+	       "rows in a slab do not start on a cache line");
 
 struct vs_top {
 	struct vs_engine *e;
@@ -74,7 +84,7 @@ void vs_top_free(struct vs_top *t)
 	if (!t)
 		return;
 	for (unsigned int i = 0; i < t->nrows; i += ROW_SLAB)
-		free(t->rows[i]);
+		munmap(t->rows[i], ROW_SLAB_BYTES);
 	free(t->rows);
 	free(t->hash);
 	free(t->fv);
@@ -156,16 +166,18 @@ static struct vs_top_row *row_get(struct vs_top *t, const struct vs_tuple *p,
 	if (t->nrows >= t->hsize && grow(t))
 		return NULL;
 	if (t->nrows % ROW_SLAB == 0) {
-		r = calloc(ROW_SLAB, sizeof(*r));
-		if (!r)
+		r = mmap(NULL, ROW_SLAB_BYTES, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (r == MAP_FAILED)
 			return NULL;
+#ifdef MADV_POPULATE_WRITE
+		/* Linux 5.14 and later; else the pages fault in one by one */
+		madvise(r, ROW_SLAB_BYTES, MADV_POPULATE_WRITE);
+#endif
 	} else {
 		r = t->rows[t->nrows - 1] + 1;
 	}
 	r->t = k;
-	for (int d = 0; d < 2; d++)
-		for (unsigned int i = 0; i < VS_TOP_HIST; i++)
-			r->d[d].hist[i] = INT64_MIN;
 	snprintf(r->state, sizeof(r->state), "open");
 	b = vs_tuple_hash(&k) & (t->hsize - 1);
 	r->next = t->hash[b];
@@ -203,17 +215,16 @@ static void on_pkt(struct vs_top *t, const struct vs_event *ev)
 	const struct vs_pkt *p = &ev->pkt;
 	struct vs_tuple pt = vs_tuple_of(p);
 	struct vs_flow *ef = t->e->last_flow;
-	struct vs_top_row *r;
-
 	/* the engine's flow entry knows its row; else by the table */
-	r = ef && ef->priv ? ef->priv : row_get(t, &pt, true);
-	if (ef && r)
-		ef->priv = r;
+	struct vs_top_row *r = ef ? ef->priv : NULL;
+	bool linked = r;
 	bool rx = ev->kind == VS_EV_PKT_RX;
 	uint32_t len = p->op == VS_OP_RW ? p->len : 0;
 	struct vs_top_pkt *rp;
 	unsigned int d, s = ev->system;
 
+	if (!r)
+		r = row_get(t, &pt, true);
 	if (!r) {
 		t->e->err = ENOMEM;
 		return;
@@ -230,8 +241,13 @@ static void on_pkt(struct vs_top *t, const struct vs_event *ev)
 		r->b_tx[d] += len;
 		r->p_tx[d]++;
 	}
-	if (!r->fl[s][d])
-		r->fl[s][d] = ef ? ef : vs_flow_get(t->e->flows, s, &pt, false);
+	if (!linked) {
+		if (!r->fl[s][d])
+			r->fl[s][d] = ef ? ef : vs_flow_get(t->e->flows, s, &pt,
+							    false);
+		if (ef)
+			ef->priv = r;
+	}
 	if (!r->systems)
 		r->first_ts = t->e->now;
 	r->systems |= 1u << s;
@@ -305,8 +321,6 @@ void vs_top_prefetch(const struct vs_top *t, const struct vs_event *ev,
 	r = f->priv;
 	__builtin_prefetch(r, 1);
 	__builtin_prefetch((const char *)r + 64, 1);
-	if (ev->system < VS_MAX_SYSTEMS)
-		__builtin_prefetch(&r->fl[ev->system][0], 1);
 }
 
 void vs_top_lost(struct vs_top *t, unsigned int sys, uint64_t n)
@@ -362,6 +376,8 @@ static void row_tick(struct vs_top *t, struct vs_top_row *r, uint64_t dt,
 		/* the oldest sample's slot becomes the newest */
 		last = &x->hist[x->hpos];
 		x->hpos = (x->hpos + 1) % VS_TOP_HIST;
+		if (x->hn < VS_TOP_HIST)
+			x->hn++;
 		*last = INT64_MIN;
 		if (!f)
 			continue;

@@ -57,26 +57,33 @@ struct vs_top_dir {
 	/* peer_free at each tick, a ring: read it with vs_top_hist() */
 	int64_t hist[VS_TOP_HIST];
 	unsigned int hpos; /* the oldest sample */
+	unsigned int hn; /* samples taken so far, up to VS_TOP_HIST */
 };
 
 /* the @i-th oldest credit sample (0 .. VS_TOP_HIST-1); INT64_MIN: none */
 static inline int64_t vs_top_hist(const struct vs_top_dir *d, unsigned int i)
 {
+	if (i >= VS_TOP_HIST || i < VS_TOP_HIST - d->hn)
+		return INT64_MIN;
 	return d->hist[(d->hpos + i) % VS_TOP_HIST];
 }
 
 /* one connection: A is the initiator when its request was seen */
 struct vs_top_row {
-	/* what every packet touches, together at the start */
+	/*
+	 * What every packet touches: the first two cache lines (rows are
+	 * allocated aligned to them), and one entry of recent[].
+	 */
 	struct vs_tuple t; /* A -> B */
 	uint32_t systems;  /* bit i: system i saw it */
-	unsigned int nrecent;
-	uint64_t first_ts, last_ts; /* reference clock */
+	uint8_t nrecent;
 	/* private */
-	unsigned int rpos;
+	uint8_t rpos;
 	bool hidden; /* closed, and quiet for longer than keep_closed */
+	uint64_t first_ts, last_ts; /* reference clock */
 	uint64_t b_tx[2], b_rx[2], p_tx[2], p_rx[2];
 	struct vs_top_row *next;
+	/* set when an engine entry is first seen on the row */
 	struct vs_flow *fl[VS_MAX_SYSTEMS][2];
 	struct vs_top_pkt recent[VS_TOP_RECENT]; /* a ring from rpos */
 	/* the view, filled at each tick (and hidden above) */
@@ -84,7 +91,7 @@ struct vs_top_row {
 	uint32_t findings; /* findings on this connection */
 	uint64_t prev_bytes[2], prev_pkts[2];
 	struct vs_top_dir d[2]; /* 0: A->B, 1: B->A */
-};
+} __attribute__((aligned(64)));
 
 /* a finding for display: a finished one, or a credit stall still open */
 struct vs_top_finding {
