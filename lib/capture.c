@@ -655,17 +655,15 @@ struct dec {
 	bool bad;
 };
 
-/* always inlined: @n is a constant and the bytes are one load */
-static inline __attribute__((always_inline)) uint64_t get_le(struct dec *d,
-							     unsigned int n)
+/*
+ * always inlined: @n is a constant and the bytes are one load. take_le()
+ * is for fields whose room was checked before, as a group.
+ */
+static inline __attribute__((always_inline)) uint64_t take_le(struct dec *d,
+							      unsigned int n)
 {
 	uint64_t v = 0;
 
-	if (d->left < n) {
-		d->bad = true;
-		d->left = 0;
-		return 0;
-	}
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	memcpy(&v, d->p, n);
 #else
@@ -675,6 +673,17 @@ static inline __attribute__((always_inline)) uint64_t get_le(struct dec *d,
 	d->p += n;
 	d->left -= n;
 	return v;
+}
+
+static inline __attribute__((always_inline)) uint64_t get_le(struct dec *d,
+							     unsigned int n)
+{
+	if (d->left < n) {
+		d->bad = true;
+		d->left = 0;
+		return 0;
+	}
+	return take_le(d, n);
 }
 
 #define get_u8(d) ((uint8_t)get_le(d, 1))
@@ -718,33 +727,43 @@ static int decode_event(const uint8_t *p, size_t n, struct vs_event *ev)
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = (uint16_t)kind;
 	ev->present = bits;
+	/* the fixed fields of the common part, then of a packet, are
+	 * checked for room at once: records are read by the million */
+	if (d.left < (bits & VS_HAS_TS ? 8u : 0u) + (bits & VS_HAS_CPU ? 4u : 0u) +
+			     (bits & VS_HAS_PID ? 4u : 0u))
+		return -EBADMSG;
 	if (bits & VS_HAS_TS)
-		ev->ts_ns = get_u64(&d);
+		ev->ts_ns = take_le(&d, 8);
 	if (bits & VS_HAS_CPU)
-		ev->cpu = (int32_t)get_u32(&d);
+		ev->cpu = (int32_t)take_le(&d, 4);
 	if (bits & VS_HAS_PID)
-		ev->pid = (int32_t)get_u32(&d);
+		ev->pid = (int32_t)take_le(&d, 4);
 	if (bits & VS_HAS_COMM)
 		get_str(&d, ev->comm, sizeof(ev->comm));
 
 	switch (kind_group(kind)) {
 	case G_PKT:
+		if (d.left < (bits & VS_HAS_HDR ? 36u : 0u) +
+				     (bits & VS_HAS_BUF_ALLOC ? 4u : 0u) +
+				     (bits & VS_HAS_FWD_CNT ? 4u : 0u) +
+				     (bits & VS_HAS_ZCOPY ? 1u : 0u))
+			return -EBADMSG;
 		if (bits & VS_HAS_HDR) {
-			ev->pkt.src_cid = get_u64(&d);
-			ev->pkt.dst_cid = get_u64(&d);
-			ev->pkt.src_port = get_u32(&d);
-			ev->pkt.dst_port = get_u32(&d);
-			ev->pkt.len = get_u32(&d);
-			ev->pkt.type = get_u16(&d);
-			ev->pkt.op = get_u16(&d);
-			ev->pkt.flags = get_u32(&d);
+			ev->pkt.src_cid = take_le(&d, 8);
+			ev->pkt.dst_cid = take_le(&d, 8);
+			ev->pkt.src_port = (uint32_t)take_le(&d, 4);
+			ev->pkt.dst_port = (uint32_t)take_le(&d, 4);
+			ev->pkt.len = (uint32_t)take_le(&d, 4);
+			ev->pkt.type = (uint16_t)take_le(&d, 2);
+			ev->pkt.op = (uint16_t)take_le(&d, 2);
+			ev->pkt.flags = (uint32_t)take_le(&d, 4);
 		}
 		if (bits & VS_HAS_BUF_ALLOC)
-			ev->pkt.buf_alloc = get_u32(&d);
+			ev->pkt.buf_alloc = (uint32_t)take_le(&d, 4);
 		if (bits & VS_HAS_FWD_CNT)
-			ev->pkt.fwd_cnt = get_u32(&d);
+			ev->pkt.fwd_cnt = (uint32_t)take_le(&d, 4);
 		if (bits & VS_HAS_ZCOPY)
-			ev->pkt.zcopy = get_u8(&d);
+			ev->pkt.zcopy = (uint8_t)take_le(&d, 1);
 		break;
 	case G_IRQ:
 		if (bits & VS_HAS_IRQ)

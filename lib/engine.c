@@ -388,11 +388,13 @@ struct vs_flow *vs_engine_prefetch(const struct vs_engine *e,
 	f = vs_flow_peek(e->flows, ev->system, &t);
 	if (!f)
 		return NULL;
+	/* see struct vs_flow for the lines a packet touches */
 	if (stage == 1) {
 		__builtin_prefetch(f, 1);
+		__builtin_prefetch((const char *)f + 64, 1);
 		__builtin_prefetch((const char *)f + 128, 1);
 	} else if (f->rev) {
-		__builtin_prefetch(f->rev, 1);
+		__builtin_prefetch((const char *)f->rev + 64, 1);
 		__builtin_prefetch((const char *)f->rev + 128, 1);
 	}
 	return f;

@@ -6,8 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "flow.h"
+#include "slab.h"
 
-#define CHUNK 256 /* entries per allocation: pointers stay valid */
+#define CHUNK 256 /* entries per slab: pointers stay valid */
+#define CHUNK_BYTES (CHUNK * sizeof(struct vs_flow))
+
+_Static_assert(sizeof(struct vs_flow) == 192,
+	       "a flow entry is no longer three cache lines");
 
 /*
  * Open addressing, linear probing, at most half full. A slot holds the
@@ -61,7 +66,7 @@ void vs_flow_table_free(struct vs_flow_table *ft)
 	if (!ft)
 		return;
 	for (unsigned int i = 0; i < ft->nchunks; i++)
-		free(ft->chunks[i]);
+		vs_slab_free(ft->chunks[i], CHUNK_BYTES);
 	free(ft->chunks);
 	free(ft->slots);
 	free(ft);
@@ -121,7 +126,7 @@ struct vs_flow *vs_flow_get(struct vs_flow_table *ft, unsigned int system,
 		if (!c)
 			return NULL;
 		ft->chunks = c;
-		c[ft->nchunks] = calloc(CHUNK, sizeof(struct vs_flow));
+		c[ft->nchunks] = vs_slab_alloc(CHUNK_BYTES);
 		if (!c[ft->nchunks])
 			return NULL;
 		ft->nchunks++;

@@ -83,37 +83,43 @@ struct vs_credit {
 	bool base_exact;      /* connection start seen: tx_cnt is absolute */
 	uint32_t peer_buf_alloc;
 	uint32_t peer_fwd_raw; /* last fwd_cnt as printed */
+	uint32_t last_len;     /* the last RW payload length sent */
 	int64_t peer_fwd;      /* unwrapped fwd_cnt */
 	int64_t tx_seen;       /* RW payload bytes seen sent */
 	int64_t base;	       /* tx_cnt = base + tx_seen (a lower bound) */
-	uint32_t last_len;     /* the last RW payload length sent */
 	uint64_t adv_ts;       /* time of the last advertisement */
 };
 
 struct vs_stall; /* detect_credit.c */
 
+/*
+ * One direction of a connection as one system saw it. Three cache lines
+ * (entries start on one): the key and what each packet counts, then the
+ * links and times, then credit; a packet touches the first two of its own
+ * entry and the credit line of its own or the reverse entry.
+ */
 struct vs_flow {
 	struct vs_tuple t;
 	uint16_t system;
 	uint16_t type;	    /* STREAM/SEQPACKET, 0 until seen */
 	uint32_t ops_tx;    /* bit (1 << op) for ops this system sent */
 	uint32_t ops_rx;    /* ... and received, in this direction */
+	uint32_t index;	    /* creation order */
 	uint64_t tx_bytes;  /* RW payload, packets allocated (sent) */
 	uint64_t tx_pkts;
 	uint64_t rx_bytes;  /* RW payload, packets received */
 	uint64_t rx_pkts;
 	uint64_t first_ts;  /* reference clock */
 	uint64_t last_ts;
-	uint64_t matched;   /* packets matched to the other end */
-	uint64_t unmatched; /* packets sent whose receive never showed */
-	struct vs_credit cr;
-	int64_t min_free;   /* lowest peer_free seen, -1 if never known */
-	struct vs_stall *stall; /* open credit stall, if any */
-	uint64_t stalled_ns;	/* total time spent stalled */
 	struct vs_flow *rev;	/* the other direction, once looked up */
-	uint32_t index;		/* creation order */
 	void *priv;		/* the tool's (vsocktop: its row) */
-};
+	struct vs_stall *stall; /* open credit stall, if any */
+	int64_t min_free;   /* lowest peer_free seen, -1 if never known */
+	uint64_t matched;   /* packets matched to the other end */
+	struct vs_credit cr;
+	uint64_t unmatched; /* packets sent whose receive never showed */
+	uint64_t stalled_ns;	/* total time spent stalled */
+} __attribute__((aligned(64)));
 
 struct vs_flow_table;
 

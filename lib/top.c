@@ -11,19 +11,15 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include "detect.h"
 #include "report.h"
+#include "slab.h"
 #include "top.h"
 
 #define VS_TOP_FMAX 256 /* finished findings kept for display */
 /*
- * Rows come ROW_SLAB to an allocation (about 190 KiB), mapped on their own
- * and faulted in with one call: a row at a time, each new connection's
- * allocation went through malloc's merging of the engine's small freed
- * blocks, and on virtual machines a page fault per page costs more than
- * the row's packets for a while. A row's first two cache lines are what
- * every packet touches, so rows start on a cache line.
+ * Rows come ROW_SLAB to a slab (about 190 KiB, see slab.h). A row's first
+ * two cache lines are what every packet touches, so rows start on one.
  */
 #define ROW_SLAB 64
 #define ROW_SLAB_BYTES (ROW_SLAB * sizeof(struct vs_top_row))
@@ -84,7 +80,7 @@ void vs_top_free(struct vs_top *t)
 	if (!t)
 		return;
 	for (unsigned int i = 0; i < t->nrows; i += ROW_SLAB)
-		munmap(t->rows[i], ROW_SLAB_BYTES);
+		vs_slab_free(t->rows[i], ROW_SLAB_BYTES);
 	free(t->rows);
 	free(t->hash);
 	free(t->fv);
@@ -166,14 +162,9 @@ static struct vs_top_row *row_get(struct vs_top *t, const struct vs_tuple *p,
 	if (t->nrows >= t->hsize && grow(t))
 		return NULL;
 	if (t->nrows % ROW_SLAB == 0) {
-		r = mmap(NULL, ROW_SLAB_BYTES, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (r == MAP_FAILED)
+		r = vs_slab_alloc(ROW_SLAB_BYTES);
+		if (!r)
 			return NULL;
-#ifdef MADV_POPULATE_WRITE
-		/* Linux 5.14 and later; else the pages fault in one by one */
-		madvise(r, ROW_SLAB_BYTES, MADV_POPULATE_WRITE);
-#endif
 	} else {
 		r = t->rows[t->nrows - 1] + 1;
 	}
