@@ -39,22 +39,57 @@ const char *human(double v, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * Batch mode formats every connection at every update, thousands a second:
+ * integers and plain copies go by hand, not through snprintf().
+ */
+static char *put_dec(char *p, uint64_t v)
+{
+	char tmp[20];
+	unsigned int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* @v in decimal; @size is at least 21 */
+static const char *dec(uint64_t v, char *buf)
+{
+	*put_dec(buf, v) = '\0';
+	return buf;
+}
+
+/* @s cut to fit */
+static void copy(char *buf, size_t size, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > size - 1)
+		n = size - 1;
+
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
 /* exact below a million, so a small peer_free reads as it is */
 static const char *count(int64_t v, char *buf, size_t size)
 {
 	if (v < 0)
 		v = 0;
 	if (v < 1000000)
-		snprintf(buf, size, "%" PRId64, v);
-	else
-		human((double)v, buf, size);
-	return buf;
+		return dec((uint64_t)v, buf);
+	return human((double)v, buf, size);
 }
 
 static const char *duration(uint64_t ns, char *buf, size_t size)
 {
 	if (!ns)
-		snprintf(buf, size, "-");
+		copy(buf, size, "-");
 	else if (ns < 1000000000ull)
 		snprintf(buf, size, "%" PRIu64 "ms", ns / 1000000);
 	else if (ns < 100000000000ull)
@@ -70,8 +105,15 @@ void row_cells(const struct vs_top *t, const struct vs_top_row *r,
 	unsigned int nsys = vs_top_nsys(t), seen = 0, first = 0;
 	const struct vs_top_dir *ab = &r->d[0], *ba = &r->d[1], *low;
 
-	snprintf(cells[COL_FLOW], CELL_LEN, "%" PRIu64 ":%u>%" PRIu64 ":%u",
-		 r->t.src_cid, r->t.src_port, r->t.dst_cid, r->t.dst_port);
+	char *p = cells[COL_FLOW]; /* 2 * (20 + 1 + 10) + 1 < CELL_LEN */
+
+	p = put_dec(p, r->t.src_cid);
+	*p++ = ':';
+	p = put_dec(p, r->t.src_port);
+	*p++ = '>';
+	p = put_dec(p, r->t.dst_cid);
+	*p++ = ':';
+	*put_dec(p, r->t.dst_port) = '\0';
 	for (unsigned int i = 0; i < nsys; i++) {
 		if (r->systems & (1u << i)) {
 			if (!seen)
@@ -85,17 +127,17 @@ void row_cells(const struct vs_top *t, const struct vs_top_row *r,
 	else
 		snprintf(cells[COL_SYS], CELL_LEN, "%.6s%s",
 			 vs_top_sys(t, first)->name, seen > 1 ? "+" : "");
-	snprintf(cells[COL_STATE], CELL_LEN, "%s", r->state);
+	copy(cells[COL_STATE], CELL_LEN, r->state);
 	human(ab->bps, cells[COL_AB], CELL_LEN);
 	human(ba->bps, cells[COL_BA], CELL_LEN);
 	if (ab->credit_known)
 		count(ab->peer_free, cells[COL_FREE_AB], CELL_LEN);
 	else
-		snprintf(cells[COL_FREE_AB], CELL_LEN, "?");
+		copy(cells[COL_FREE_AB], CELL_LEN, "?");
 	if (ba->credit_known)
 		count(ba->peer_free, cells[COL_FREE_BA], CELL_LEN);
 	else
-		snprintf(cells[COL_FREE_BA], CELL_LEN, "?");
+		copy(cells[COL_FREE_BA], CELL_LEN, "?");
 	/* BUF and FWD: the direction with less room, where a stall is */
 	low = ab;
 	if (!ab->credit_known ||
@@ -103,10 +145,10 @@ void row_cells(const struct vs_top *t, const struct vs_top_row *r,
 		low = ba;
 	if (low->credit_known) {
 		count(low->buf_alloc, cells[COL_BUF], CELL_LEN);
-		snprintf(cells[COL_FWD], CELL_LEN, "%u", low->fwd_cnt);
+		dec(low->fwd_cnt, cells[COL_FWD]);
 	} else {
-		snprintf(cells[COL_BUF], CELL_LEN, "?");
-		snprintf(cells[COL_FWD], CELL_LEN, "?");
+		copy(cells[COL_BUF], CELL_LEN, "?");
+		copy(cells[COL_FWD], CELL_LEN, "?");
 	}
 	duration(ab->stalled_ns + ba->stalled_ns, cells[COL_STALLED], CELL_LEN);
 	if (ab->stalled_long || ba->stalled_long) {
@@ -114,7 +156,7 @@ void row_cells(const struct vs_top *t, const struct vs_top_row *r,
 
 		snprintf(cells[COL_STALLED] + l, CELL_LEN - l, "!");
 	}
-	snprintf(cells[COL_FIND], CELL_LEN, "%u", r->findings);
+	dec(r->findings, cells[COL_FIND]);
 }
 
 void sys_line(const struct vs_top *t, unsigned int i, char *buf, size_t size)
@@ -140,13 +182,30 @@ void sys_line(const struct vs_top *t, unsigned int i, char *buf, size_t size)
 		 clk);
 }
 
+/* one line: cells padded to their widths, a space between */
 static void print_cells(FILE *out, char cells[COL__MAX][CELL_LEN])
 {
-	for (int c = 0; c < COL__MAX; c++)
-		fprintf(out, c ? " %*s" : "%-*s",
-			cols[c].left ? -cols[c].width : cols[c].width,
-			cells[c]);
-	fputc('\n', out);
+	char line[COL__MAX * (CELL_LEN + 1) + 2], *p = line;
+
+	for (int c = 0; c < COL__MAX; c++) {
+		size_t n = strlen(cells[c]), w = (size_t)cols[c].width;
+		size_t pad = n < w ? w - n : 0;
+
+		if (c)
+			*p++ = ' ';
+		if (!cols[c].left) {
+			memset(p, ' ', pad);
+			p += pad;
+		}
+		memcpy(p, cells[c], n);
+		p += n;
+		if (cols[c].left) {
+			memset(p, ' ', pad);
+			p += pad;
+		}
+	}
+	*p++ = '\n';
+	fwrite(line, 1, (size_t)(p - line), out);
 }
 
 int batch_print(FILE *out, struct feed *f, const struct view_state *vs,
