@@ -373,29 +373,38 @@ static void match_add(struct vs_engine *e, const struct vs_event *ev,
 }
 
 struct vs_flow *vs_engine_prefetch(const struct vs_engine *e,
-				   const struct vs_event *ev, unsigned int stage)
+				   const struct vs_event *ev, unsigned int stage,
+				   struct vs_prefetch *pf)
 {
-	struct vs_tuple t;
 	struct vs_flow *f;
 
-	if (!vs_event_is_pkt(ev))
-		return NULL;
-	t = vs_tuple_of(&ev->pkt);
 	if (!stage) {
-		vs_flow_prefetch_slot(e->flows, ev->system, &t);
+		pf->pkt = vs_event_is_pkt(ev);
+		pf->f = NULL;
+		if (pf->pkt) {
+			struct vs_tuple t = vs_tuple_of(&ev->pkt);
+
+			pf->hash = vs_flow_hash(ev->system, &t);
+			vs_flow_prefetch_slot(e->flows, pf->hash);
+		}
 		return NULL;
 	}
-	f = vs_flow_peek(e->flows, ev->system, &t);
-	if (!f)
+	if (!pf->pkt)
 		return NULL;
 	/* see struct vs_flow for the lines a packet touches */
 	if (stage == 1) {
-		__builtin_prefetch(f, 1);
-		__builtin_prefetch((const char *)f + 64, 1);
-		__builtin_prefetch((const char *)f + 128, 1);
-	} else if (f->rev) {
-		__builtin_prefetch((const char *)f->rev + 64, 1);
-		__builtin_prefetch((const char *)f->rev + 128, 1);
+		f = pf->f = vs_flow_peek(e->flows, pf->hash);
+		if (f) {
+			__builtin_prefetch(f, 1);
+			__builtin_prefetch((const char *)f + 64, 1);
+			__builtin_prefetch((const char *)f + 128, 1);
+		}
+	} else {
+		f = pf->f;
+		if (f && f->rev) {
+			__builtin_prefetch((const char *)f->rev + 64, 1);
+			__builtin_prefetch((const char *)f->rev + 128, 1);
+		}
 	}
 	return f;
 }

@@ -128,12 +128,19 @@ int vs_engine_feed(struct vs_engine *e, const struct vs_event *ev);
  * events ahead of feeding it, so that its cache misses overlap the work
  * on the events before it, in three stages, each some events after the
  * one before, when what it asked for has arrived: 0, the hash slot of its
- * flow; 1, its flow entry; 2, the entry of the reverse direction.
+ * flow; 1, its flow entry; 2, the entry of the reverse direction. @pf
+ * carries what one stage learnt to the next: the same for all three.
  * Returns the entry (for callers that hang their own data on it), or NULL.
  * It changes nothing; feeding without it gives the same results.
  */
+struct vs_prefetch {
+	bool pkt;	 /* a packet: the rest is set */
+	uint32_t hash;	 /* its flow's, from stage 0 */
+	struct vs_flow *f; /* its flow's entry, most likely; from stage 1 */
+};
 struct vs_flow *vs_engine_prefetch(const struct vs_engine *e,
-				   const struct vs_event *ev, unsigned int stage);
+				   const struct vs_event *ev, unsigned int stage,
+				   struct vs_prefetch *pf);
 /* the end of input: open stalls, unanswered sends... become findings */
 int vs_engine_finish(struct vs_engine *e);
 

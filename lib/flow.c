@@ -141,16 +141,18 @@ struct vs_flow *vs_flow_get(struct vs_flow_table *ft, unsigned int system,
 	return f;
 }
 
-void vs_flow_prefetch_slot(const struct vs_flow_table *ft, unsigned int system,
-			   const struct vs_tuple *t)
+uint32_t vs_flow_hash(unsigned int system, const struct vs_tuple *t)
 {
-	__builtin_prefetch(&ft->slots[hash(system, t) & (ft->nslots - 1)]);
+	return hash(system, t);
 }
 
-struct vs_flow *vs_flow_peek(const struct vs_flow_table *ft,
-			     unsigned int system, const struct vs_tuple *t)
+void vs_flow_prefetch_slot(const struct vs_flow_table *ft, uint32_t h)
 {
-	uint32_t h = hash(system, t);
+	__builtin_prefetch(&ft->slots[h & (ft->nslots - 1)]);
+}
+
+struct vs_flow *vs_flow_peek(const struct vs_flow_table *ft, uint32_t h)
+{
 	unsigned int mask = ft->nslots - 1;
 
 	for (unsigned int i = h & mask; ft->slots[i].idx1; i = (i + 1) & mask)

@@ -131,16 +131,17 @@ struct vs_flow *vs_flow_get(struct vs_flow_table *ft, unsigned int system,
 unsigned int vs_flow_count(const struct vs_flow_table *ft);
 /* entries in creation order; i < vs_flow_count() */
 struct vs_flow *vs_flow_at(const struct vs_flow_table *ft, unsigned int i);
+/* vs_flow_hash - the hash vs_flow_get() looks up @t of @system by */
+uint32_t vs_flow_hash(unsigned int system, const struct vs_tuple *t);
+/* vs_flow_prefetch_slot - ask for the slot where a lookup of @hash starts */
+void vs_flow_prefetch_slot(const struct vs_flow_table *ft, uint32_t hash);
 /*
- * vs_flow_peek - the entry vs_flow_get() would most likely return, found
- * by the hash alone without reading any entry (NULL: none), for asking
- * the memory of an event's flow ahead of time. Never use it for more.
+ * vs_flow_peek - the entry vs_flow_get() would most likely return for a
+ * key of @hash, found by the hash alone without reading any entry (NULL:
+ * none), for asking the memory of an event's flow ahead of time. Never
+ * use it for more.
  */
-struct vs_flow *vs_flow_peek(const struct vs_flow_table *ft,
-			     unsigned int system, const struct vs_tuple *t);
-/* vs_flow_prefetch_slot - ask for the slot where vs_flow_peek() starts */
-void vs_flow_prefetch_slot(const struct vs_flow_table *ft, unsigned int system,
-			   const struct vs_tuple *t);
+struct vs_flow *vs_flow_peek(const struct vs_flow_table *ft, uint32_t hash);
 
 /*
  * Credit bookkeeping, called by the engine for each packet:

@@ -301,9 +301,9 @@ int vs_top_feed(struct vs_top *t, const struct vs_event *ev)
 }
 
 void vs_top_prefetch(const struct vs_top *t, const struct vs_event *ev,
-		     unsigned int stage)
+		     unsigned int stage, struct vs_prefetch *pf)
 {
-	struct vs_flow *f = vs_engine_prefetch(t->e, ev, stage);
+	struct vs_flow *f = vs_engine_prefetch(t->e, ev, stage, pf);
 	const struct vs_top_row *r;
 
 	if (stage < 2 || !f || !f->priv)

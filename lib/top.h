@@ -120,7 +120,7 @@ void vs_top_set_keep_closed(struct vs_top *t, uint64_t ns);
 int vs_top_feed(struct vs_top *t, const struct vs_event *ev);
 /* vs_top_prefetch - vs_engine_prefetch(), and at stage 2 the row too */
 void vs_top_prefetch(const struct vs_top *t, const struct vs_event *ev,
-		     unsigned int stage);
+		     unsigned int stage, struct vs_prefetch *pf);
 /* @n events one system's source says it lost */
 void vs_top_lost(struct vs_top *t, unsigned int sys, uint64_t n);
 /*

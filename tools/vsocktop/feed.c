@@ -193,6 +193,7 @@ static int replay_upto(struct feed *f, uint64_t ref, unsigned long budget)
 {
 	unsigned int max = f->nsys == 1 ? BATCH : 1;
 	struct vs_event b[BATCH];
+	struct vs_prefetch pf[BATCH];
 	int err, rd = 0;
 
 	while (!rd && f->has_next && f->next_ref <= ref && budget) {
@@ -200,16 +201,18 @@ static int replay_upto(struct feed *f, uint64_t ref, unsigned long budget)
 
 		while (n < max && f->has_next && f->next_ref <= ref && budget) {
 			b[n] = *f->next;
-			vs_top_prefetch(f->top, &b[n++], 0);
+			vs_top_prefetch(f->top, &b[n], 0, &pf[n]);
+			n++;
 			budget--;
 			if ((rd = replay_read(f)))
 				break;
 		}
 		for (unsigned int i = 0; i < n; i++)
-			vs_top_prefetch(f->top, &b[i], 1);
+			vs_top_prefetch(f->top, &b[i], 1, &pf[i]);
 		for (unsigned int i = 0; i < n; i++) {
 			if (i + STAGE2_AHEAD < n)
-				vs_top_prefetch(f->top, &b[i + STAGE2_AHEAD], 2);
+				vs_top_prefetch(f->top, &b[i + STAGE2_AHEAD], 2,
+						&pf[i + STAGE2_AHEAD]);
 			err = vs_top_feed(f->top, &b[i]);
 			if (err) {
 				error("failed to analyse %s: %s",
