@@ -147,7 +147,9 @@ batch() {
 
 # screen FILE: the curses screen in a detached tmux session, the same
 screen() {
-	sock=vsockscope-top-bench-$$
+	# a server of its own each run: the one before may still be exiting
+	nscreen=$((${nscreen:-0} + 1))
+	sock=vsockscope-top-bench-$$-$nscreen
 	tmux -L "$sock" -f /dev/null new-session -d -s bench -x "$COLS" \
 		-y "$LINES" "exec $TOP -d 1 -r $1 -s $SPEED 2>$OUT/top-tui.err" ||
 		fail "tmux could not start a session"
