@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fmt.h"
 #include "vsocktop.h"
 
 /* the order of the FIELDS section of vsocktop(8) */
@@ -23,44 +24,14 @@ const struct col_def cols[COL__MAX] = {
 	[COL_FIND] = { "FIND", 4, false },
 };
 
-const char *human(double v, char *buf, size_t size)
-{
-	static const char unit[] = " KMGTP";
-	unsigned int u = 0;
-
-	while (v >= 999.5 && u < sizeof(unit) - 2) {
-		v /= 1000;
-		u++;
-	}
-	if (!u)
-		snprintf(buf, size, "%.0f", v);
-	else
-		snprintf(buf, size, v < 9.95 ? "%.1f%c" : "%.0f%c", v, unit[u]);
-	return buf;
-}
-
 /*
  * Batch mode formats every connection at every update, thousands a second:
- * integers and plain copies go by hand, not through snprintf().
+ * numbers (lib/fmt.c) and plain copies go by hand, not through snprintf().
  */
-static char *put_dec(char *p, uint64_t v)
-{
-	char tmp[20];
-	unsigned int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
-/* @v in decimal; @size is at least 21 */
+/* @v in decimal; @buf holds at least 21 bytes */
 static const char *dec(uint64_t v, char *buf)
 {
-	*put_dec(buf, v) = '\0';
+	*vs_fmt_dec(buf, v) = '\0';
 	return buf;
 }
 
@@ -83,7 +54,7 @@ static const char *count(int64_t v, char *buf, size_t size)
 		v = 0;
 	if (v < 1000000)
 		return dec((uint64_t)v, buf);
-	return human((double)v, buf, size);
+	return vs_fmt_human((double)v, buf, size);
 }
 
 static const char *duration(uint64_t ns, char *buf, size_t size)
@@ -107,13 +78,13 @@ void row_cells(const struct vs_top *t, const struct vs_top_row *r,
 
 	char *p = cells[COL_FLOW]; /* 2 * (20 + 1 + 10) + 1 < CELL_LEN */
 
-	p = put_dec(p, r->t.src_cid);
+	p = vs_fmt_dec(p, r->t.src_cid);
 	*p++ = ':';
-	p = put_dec(p, r->t.src_port);
+	p = vs_fmt_dec(p, r->t.src_port);
 	*p++ = '>';
-	p = put_dec(p, r->t.dst_cid);
+	p = vs_fmt_dec(p, r->t.dst_cid);
 	*p++ = ':';
-	*put_dec(p, r->t.dst_port) = '\0';
+	*vs_fmt_dec(p, r->t.dst_port) = '\0';
 	for (unsigned int i = 0; i < nsys; i++) {
 		if (r->systems & (1u << i)) {
 			if (!seen)
@@ -128,8 +99,8 @@ void row_cells(const struct vs_top *t, const struct vs_top_row *r,
 		snprintf(cells[COL_SYS], CELL_LEN, "%.6s%s",
 			 vs_top_sys(t, first)->name, seen > 1 ? "+" : "");
 	copy(cells[COL_STATE], CELL_LEN, r->state);
-	human(ab->bps, cells[COL_AB], CELL_LEN);
-	human(ba->bps, cells[COL_BA], CELL_LEN);
+	vs_fmt_human(ab->bps, cells[COL_AB], CELL_LEN);
+	vs_fmt_human(ba->bps, cells[COL_BA], CELL_LEN);
 	if (ab->credit_known)
 		count(ab->peer_free, cells[COL_FREE_AB], CELL_LEN);
 	else
@@ -174,11 +145,11 @@ void sys_line(const struct vs_top *t, unsigned int i, char *buf, size_t size)
 	snprintf(buf, size,
 		 "%-8.8s ev/s %6s  pkt/s %6s  B/s %6s  kick/s %5s  irq/s %5s"
 		 "  allocfail %" PRIu64 "  lost %" PRIu64 "  %s",
-		 s->name, human(s->ev_rate, ev, sizeof(ev)),
-		 human(s->pkt_rate, pk, sizeof(pk)),
-		 human(s->byte_rate, by, sizeof(by)),
-		 human(s->kick_rate, ki, sizeof(ki)),
-		 human(s->irq_rate, ir, sizeof(ir)), s->alloc_failures, s->lost,
+		 s->name, vs_fmt_human(s->ev_rate, ev, sizeof(ev)),
+		 vs_fmt_human(s->pkt_rate, pk, sizeof(pk)),
+		 vs_fmt_human(s->byte_rate, by, sizeof(by)),
+		 vs_fmt_human(s->kick_rate, ki, sizeof(ki)),
+		 vs_fmt_human(s->irq_rate, ir, sizeof(ir)), s->alloc_failures, s->lost,
 		 clk);
 }
 

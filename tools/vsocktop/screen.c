@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "fmt.h"
 #include "vsocktop.h"
 
 #define MIN_COLS 40
@@ -294,8 +295,8 @@ static void draw_detail(struct screen *s)
 		for (int d = 0; d < 2; d++) {
 			snprintf(x[d], 32, "%" PRIu64, r->d[d].bytes);
 			snprintf(z[d], 32, "%sB/s %s/s",
-				 human(r->d[d].bps, a, sizeof(a)),
-				 human(r->d[d].pps, b, sizeof(b)));
+				 vs_fmt_human(r->d[d].bps, a, sizeof(a)),
+				 vs_fmt_human(r->d[d].pps, b, sizeof(b)));
 		}
 		ROW2("bytes", x[0], x[1]);
 		ROW2("rate", z[0], z[1]);

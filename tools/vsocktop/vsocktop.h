@@ -103,8 +103,6 @@ void row_cells(const struct vs_top *t, const struct vs_top_row *r,
 	       char cells[COL__MAX][CELL_LEN]);
 /* one system's header line, fitted to @width */
 void sys_line(const struct vs_top *t, unsigned int i, char *buf, size_t size);
-/* "12.3M" */
-const char *human(double v, char *buf, size_t size);
 
 struct view_state {
 	unsigned int sort;
