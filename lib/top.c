@@ -138,8 +138,11 @@ static int grow(struct vs_top *t)
 	return 0;
 }
 
+/* row_get()'s @create: no, yes, yes with @p's source as the A end */
+enum { ROW_FIND, ROW_CREATE, ROW_FROM };
+
 static struct vs_top_row *row_get(struct vs_top *t, const struct vs_tuple *p,
-				  bool create)
+				  int create)
 {
 	struct vs_tuple k = canon(p);
 	unsigned int b = vs_tuple_hash(&k) & (t->hsize - 1);
@@ -168,8 +171,8 @@ static struct vs_top_row *row_get(struct vs_top *t, const struct vs_tuple *p,
 	} else {
 		r = t->rows[t->nrows - 1] + 1;
 	}
-	r->t = k;
-	snprintf(r->state, sizeof(r->state), "open");
+	/* a request comes from the initiator, the A end: no flip() later */
+	r->t = create == ROW_FROM ? *p : k;
 	b = vs_tuple_hash(&k) & (t->hsize - 1);
 	r->next = t->hash[b];
 	t->hash[b] = r;
@@ -215,7 +218,8 @@ static void on_pkt(struct vs_top *t, const struct vs_event *ev)
 	unsigned int d, s = ev->system;
 
 	if (!r)
-		r = row_get(t, &pt, true);
+		r = row_get(t, &pt,
+			    p->op == VS_OP_REQUEST ? ROW_FROM : ROW_CREATE);
 	if (!r) {
 		t->e->err = ENOMEM;
 		return;
@@ -394,6 +398,8 @@ static void row_tick(struct vs_top *t, struct vs_top_row *r, uint64_t dt,
 	if (any)
 		snprintf(r->state, sizeof(r->state), "%s",
 			 vs_flow_state(any, anyrev));
+	else if (!r->state[0]) /* not touched when the row was made */
+		snprintf(r->state, sizeof(r->state), "open");
 }
 
 static int line_of(struct vs_top *t, const struct vs_finding *f, char *buf,
@@ -459,7 +465,7 @@ static int findings_tick(struct vs_top *t)
 		const struct vs_finding *f = &fs->v[t->fseen];
 		struct vs_top_row *r;
 
-		if (f->has_flow && (r = row_get(t, &f->flow, false)))
+		if (f->has_flow && (r = row_get(t, &f->flow, ROW_FIND)))
 			r->findings++;
 	}
 	t->nf = 0;
