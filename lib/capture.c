@@ -814,6 +814,7 @@ struct vs_capture_reader {
 	size_t len;
 	size_t off; /* the next record */
 	uint64_t base; /* bytes dropped before buf (rebase) */
+	uint64_t good_to; /* base + off of the first record not checked ahead */
 	uint64_t ev_records; /* event records, decoded or skipped */
 	int state; /* 0 reading, 1 end record read, -EBADMSG */
 	struct vs_capture_info info;
@@ -844,22 +845,27 @@ static size_t zeros_from(const uint8_t *buf, size_t from, size_t len)
  * torn tail, not damage, when the input is zero from inside the record to
  * its end and goes on past it (or the zeros start in its framing).
  */
-static int rec_at(const uint8_t *buf, size_t len, size_t off,
+static uint32_t rec_stored_crc(const uint8_t *rec)
+{
+	return (uint32_t)rec[4] | (uint32_t)rec[5] << 8 |
+	       (uint32_t)rec[6] << 16 | (uint32_t)rec[7] << 24;
+}
+
+/* @good: check_ahead() passed it, only its length is read */
+static int rec_at(const uint8_t *buf, size_t len, size_t off, bool good,
 		  unsigned int *type, const uint8_t **pl, size_t *plen)
 {
 	const uint8_t *rec = buf + off;
 	size_t left = len - off, n, end;
 
-	if (left >= 4 && rec[1] != frame_check(rec))
+	if (!good && left >= 4 && rec[1] != frame_check(rec))
 		return zeros_from(buf, off, len) < off + REC_HDR ? 0 : -EBADMSG;
 	if (left < REC_HDR)
 		return 0;
 	n = (size_t)rec[2] | (size_t)rec[3] << 8;
 	if (left - REC_HDR < n)
 		return 0;
-	if (rec_crc(rec, n) !=
-	    ((uint32_t)rec[4] | (uint32_t)rec[5] << 8 | (uint32_t)rec[6] << 16 |
-	     (uint32_t)rec[7] << 24)) {
+	if (!good && rec_crc(rec, n) != rec_stored_crc(rec)) {
 		end = off + REC_HDR + n;
 		return zeros_from(buf, off, len) < end && len > end ? 0 :
 								      -EBADMSG;
@@ -868,6 +874,32 @@ static int rec_at(const uint8_t *buf, size_t len, size_t off,
 	*pl = rec + REC_HDR;
 	*plen = n;
 	return 1;
+}
+
+/*
+ * check_ahead - the framing and CRC of up to CHECK_AHEAD whole records
+ * from @off, one after the other: the chains of multiplications of
+ * successive CRCs then overlap, where one at a time between the decoding
+ * and analysis of each event they did not. Returns where the first record
+ * not known good starts; rec_at() checks that one as before and says why.
+ */
+#define CHECK_AHEAD 32
+
+static size_t check_ahead(const uint8_t *buf, size_t len, size_t off)
+{
+	for (unsigned int i = 0; i < CHECK_AHEAD; i++) {
+		const uint8_t *rec = buf + off;
+		size_t n;
+
+		if (len - off < REC_HDR || rec[1] != frame_check(rec))
+			break;
+		n = (size_t)rec[2] | (size_t)rec[3] << 8;
+		if (len - off - REC_HDR < n ||
+		    rec_crc(rec, n) != rec_stored_crc(rec))
+			break;
+		off += REC_HDR + n;
+	}
+	return off;
 }
 
 /* a decimal number, all of [s, s + n); -1 when it is not one */
@@ -1008,7 +1040,8 @@ struct vs_capture_reader *vs_capture_reader_new(const void *buf, size_t len,
 	}
 	r->buf = buf;
 	r->len = len;
-	err = rec_at(r->buf, len, VS_CAPTURE_MAGIC_LEN, &type, &pl, &plen);
+	err = rec_at(r->buf, len, VS_CAPTURE_MAGIC_LEN, false, &type, &pl,
+		     &plen);
 	if (err == 0)
 		err = -ENODATA;
 	else if (err > 0 && type != REC_HEADER)
@@ -1054,6 +1087,8 @@ int vs_capture_reader_rebase(struct vs_capture_reader *r, const void *buf,
 	r->len = len;
 	r->off -= dropped;
 	r->base += dropped;
+	if (r->good_to > r->base + len)
+		r->good_to = r->base + r->off;
 	return 0;
 }
 
@@ -1102,7 +1137,11 @@ int vs_capture_next(struct vs_capture_reader *r, struct vs_event *ev,
 		r->st.tail_bytes = 0;
 		if (r->off == r->len)
 			return VS_CAPTURE_END;
-		ret = rec_at(r->buf, r->len, r->off, &type, &pl, &plen);
+		if (r->base + r->off >= r->good_to)
+			r->good_to = r->base +
+				     check_ahead(r->buf, r->len, r->off);
+		ret = rec_at(r->buf, r->len, r->off,
+			     r->base + r->off < r->good_to, &type, &pl, &plen);
 		if (ret < 0)
 			return damaged(r);
 		if (ret == 0) {
