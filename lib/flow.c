@@ -32,6 +32,7 @@ struct vs_flow_table {
 	unsigned int count;
 	struct vs_flow **chunks;
 	unsigned int nchunks;
+	struct vs_slabs mem; /* the chunks */
 };
 
 char *vs_tuple_str(const struct vs_tuple *t, char *buf, unsigned int size)
@@ -58,6 +59,7 @@ struct vs_flow_table *vs_flow_table_new(void)
 		free(ft);
 		return NULL;
 	}
+	ft->mem.size = CHUNK_BYTES;
 	return ft;
 }
 
@@ -65,8 +67,7 @@ void vs_flow_table_free(struct vs_flow_table *ft)
 {
 	if (!ft)
 		return;
-	for (unsigned int i = 0; i < ft->nchunks; i++)
-		vs_slab_free(ft->chunks[i], CHUNK_BYTES);
+	vs_slabs_free(&ft->mem);
 	free(ft->chunks);
 	free(ft->slots);
 	free(ft);
@@ -126,7 +127,7 @@ struct vs_flow *vs_flow_get(struct vs_flow_table *ft, unsigned int system,
 		if (!c)
 			return NULL;
 		ft->chunks = c;
-		c[ft->nchunks] = vs_slab_alloc(CHUNK_BYTES);
+		c[ft->nchunks] = vs_slab_get(&ft->mem);
 		if (!c[ft->nchunks])
 			return NULL;
 		ft->nchunks++;

@@ -35,6 +35,7 @@ struct vs_top {
 	struct vs_top_sys sys[VS_MAX_SYSTEMS];
 	struct vs_top_sys prev[VS_MAX_SYSTEMS]; /* totals at the last tick */
 	struct vs_top_row **rows; /* in the order they came: slab by slab */
+	struct vs_slabs slabs; /* the rows */
 	unsigned int nrows, cap;
 	struct vs_top_row **hash;
 	unsigned int hsize; /* power of two */
@@ -72,6 +73,7 @@ struct vs_top *vs_top_new(const struct vs_options *opt, unsigned int nsys,
 		snprintf(t->sys[i].name, sizeof(t->sys[i].name), "%s",
 			 names[i]);
 	t->keep_closed = UINT64_MAX;
+	t->slabs.size = ROW_SLAB_BYTES;
 	return t;
 }
 
@@ -79,8 +81,7 @@ void vs_top_free(struct vs_top *t)
 {
 	if (!t)
 		return;
-	for (unsigned int i = 0; i < t->nrows; i += ROW_SLAB)
-		vs_slab_free(t->rows[i], ROW_SLAB_BYTES);
+	vs_slabs_free(&t->slabs);
 	free(t->rows);
 	free(t->hash);
 	free(t->fv);
@@ -165,7 +166,7 @@ static struct vs_top_row *row_get(struct vs_top *t, const struct vs_tuple *p,
 	if (t->nrows >= t->hsize && grow(t))
 		return NULL;
 	if (t->nrows % ROW_SLAB == 0) {
-		r = vs_slab_alloc(ROW_SLAB_BYTES);
+		r = vs_slab_get(&t->slabs);
 		if (!r)
 			return NULL;
 	} else {

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * maxrss - run a command, report its wall time and peak RSS
+ * maxrss - run a command, report its wall time, peak RSS and CPU time
  *
  *   maxrss [-o FILE] COMMAND [ARG...]
  *
- * Writes one line "<wall seconds> <peak RSS KiB> <exit status>" to FILE
+ * Writes one line "<wall seconds> <peak RSS KiB> <exit status> <CPU
+ * seconds, user and system>" to FILE
  * (default: stderr) once COMMAND ends, and exits with COMMAND's exit status
  * (128 + signal number if it was killed). The peak RSS is ru_maxrss from
  * wait4(2), so it needs no /usr/bin/time. The command inherits stdin,
@@ -83,7 +84,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	fprintf(out, "%.6f %ld %d\n", t1 - t0, ru.ru_maxrss, code);
+	fprintf(out, "%.6f %ld %d %.6f\n", t1 - t0, ru.ru_maxrss, code,
+		(double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+			(double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	if (outpath && fclose(out)) {
 		fprintf(stderr, "maxrss: %s: %s\n", outpath, strerror(errno));
 		return 2;

@@ -4,8 +4,8 @@
 # top-bench.sh BUILD_DIR - the CPU cost of vsocktop, as a fraction of one
 # core, at one update a second with 1000 flows and 100k events/s.
 #
-# Expects BUILD_DIR/vsocktop, BUILD_DIR/vsock-trace and BUILD_DIR/gentrace
-# (make bench builds them). Generates a 1000-flow trace into
+# Expects BUILD_DIR/vsocktop, BUILD_DIR/vsock-trace, BUILD_DIR/vsock-report,
+# BUILD_DIR/gentrace and BUILD_DIR/maxrss (make bench builds them). Generates a 1000-flow trace into
 # BUILD_DIR/bench/ (kept and reused while gentrace is unchanged), converts
 # it to a capture file with vsock-trace --from, and replays each at the
 # --speed that makes its events arrive at RATE events per second of wall
@@ -21,6 +21,10 @@
 #
 # and the process's CPU time (utime + stime from /proc/PID/stat, read just
 # before it is stopped) over the wall time since it started is its cost.
+# The baseline, measured in the same run (best of REPS): vsock-report -q
+# analysing the whole capture offline, its CPU time per event times RATE;
+# each line gives its cost as a multiple of that too, which varies less
+# with the neighbours on a shared machine than the percentage does.
 # The rate achieved, measured in the same run, is printed beside it: the
 # ev/s vsocktop itself shows in its last update (per second of the trace)
 # times the speed; it says the replay kept up.
@@ -45,6 +49,8 @@ fi
 B=$1
 TOP=$B/vsocktop
 TRACE=$B/vsock-trace
+REPORT=$B/vsock-report
+MAXRSS=$B/maxrss
 GEN=$B/gentrace
 OUT=$B/bench
 export LC_ALL=C
@@ -57,6 +63,8 @@ fail() {
 [ -x "$TOP" ] || fail "$TOP missing (make all)"
 [ -x "$TRACE" ] || fail "$TRACE missing (make all)"
 [ -x "$GEN" ] || fail "$GEN missing (make $B/gentrace)"
+[ -x "$REPORT" ] || fail "$REPORT missing (make all)"
+[ -x "$MAXRSS" ] || fail "$MAXRSS missing (make $B/maxrss)"
 [ -r /proc/self/stat ] || fail "/proc is not mounted"
 HZ=$(getconf CLK_TCK) || fail "getconf CLK_TCK failed"
 mkdir -p "$OUT" || exit 1
@@ -113,7 +121,8 @@ pct() {
 # report LABEL PCT WALL SHOWN RUNS: the line for the best of REPS runs
 report() {
 	awk -v l="$1" -v pct="$2" -v w="$3" -v f="$FLOWS" -v runs="$5" \
-		-v r="$RATE" -v tg="$TARGET" -v shown="$4" -v sp="$SPEED" 'BEGIN {
+		-v r="$RATE" -v tg="$TARGET" -v shown="$4" -v sp="$SPEED" \
+		-v base="$BASE_PCT" 'BEGIN {
 		# the ev/s vsocktop shows is per second of the trace: times the speed
 		# it is per second of wall time
 		v = shown + 0
@@ -122,8 +131,34 @@ report() {
 		got = v > 0 ? sprintf("%.0fk", v * sp / 1000) : "?"
 		printf "top-cpu: %s at 1 Hz, %d flows, %dk events/s replayed: " \
 			"%.2f %% of a core over %.0f s (target <= %g %%; " \
-			"runs:%s); achieved %s events/s\n", l, f, r / 1000, pct, \
-			w, tg, runs, got
+			"runs:%s), %.2f x the baseline; achieved %s events/s\n", \
+			l, f, r / 1000, pct, w, tg, runs, pct / base, got
+	}'
+}
+
+# baseline: vsock-report -q on the capture, REPS times; sets BASE_PCT
+baseline() {
+	best=
+	for i in $(seq "$REPS"); do
+		"$MAXRSS" -o "$OUT/top-base.res" "$REPORT" -q "$CAP" \
+			>/dev/null 2>"$OUT/top-base.err"
+		read -r _ _ rx cpu _ <"$OUT/top-base.res" ||
+			fail "maxrss wrote no result"
+		case $rx in
+		0 | 1) ;;
+		*) fail "vsock-report -q $CAP exited with $rx: $(head -1 "$OUT/top-base.err")" ;;
+		esac
+		if [ -z "$best" ] ||
+			awk -v a="$cpu" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+			best=$cpu
+		fi
+	done
+	BASE_PCT=$(awk -v c="$best" -v n="$EVENTS" -v r="$RATE" \
+		'BEGIN { printf "%.4f", 100 * c / n * r }')
+	awk -v c="$best" -v n="$EVENTS" -v p="$BASE_PCT" -v r="$RATE" 'BEGIN {
+		printf "top-cpu: baseline: vsock-report -q on the capture: " \
+			"%d events in %.3f s of CPU (best of '"$REPS"'), " \
+			"%.2f %% of a core at %dk events/s\n", n, c, p, r / 1000
 	}'
 }
 
@@ -183,6 +218,7 @@ measure() {
 echo "top-bench: $EVENTS events over $SPAN s of trace, replayed at x$SPEED" \
 	"= $RATE events/s for $DUR s each"
 cat "$TXT" "$CAP" >/dev/null
+baseline
 measure batch "$TXT" "vsocktop -b (text trace)"
 measure batch "$CAP" "vsocktop -b (capture file)"
 if command -v tmux >/dev/null 2>&1; then
