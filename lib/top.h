@@ -32,13 +32,13 @@ struct vs_top_sys {
 
 struct vs_top_pkt {
 	uint64_t ts; /* the seeing system's own clock */
-	uint16_t system;
-	uint8_t dir; /* 0: A->B, 1: B->A */
-	uint8_t rx; /* 0: sent (PKT_TX), 1: received (PKT_RX) */
-	uint16_t op;
 	uint32_t len;
 	uint32_t buf_alloc;
 	uint32_t fwd_cnt;
+	uint16_t op;
+	uint8_t system;
+	uint8_t dir : 1; /* 0: A->B, 1: B->A */
+	uint8_t rx : 1; /* 0: sent (PKT_TX), 1: received (PKT_RX) */
 };
 
 /* one direction of a connection */
@@ -54,8 +54,12 @@ struct vs_top_dir {
 	bool stalled_long; /* ... for longer than the stall threshold */
 	uint64_t stall_start;
 	uint64_t unmatched;
-	/* peer_free at each tick, a ring: read it with vs_top_hist() */
-	int64_t hist[VS_TOP_HIST];
+	/*
+	 * peer_free at each tick, a ring: read it with vs_top_hist(). A float
+	 * is exact to 16 MiB and within 1e-7 past it, which a sparkline
+	 * cannot show, at half the size of a row's largest part.
+	 */
+	float hist[VS_TOP_HIST];
 	unsigned int hpos; /* the oldest sample */
 	unsigned int hn; /* samples taken so far, up to VS_TOP_HIST */
 };
@@ -63,9 +67,12 @@ struct vs_top_dir {
 /* the @i-th oldest credit sample (0 .. VS_TOP_HIST-1); INT64_MIN: none */
 static inline int64_t vs_top_hist(const struct vs_top_dir *d, unsigned int i)
 {
+	float v;
+
 	if (i >= VS_TOP_HIST || i < VS_TOP_HIST - d->hn)
 		return INT64_MIN;
-	return d->hist[(d->hpos + i) % VS_TOP_HIST];
+	v = d->hist[(d->hpos + i) % VS_TOP_HIST];
+	return v != v ? INT64_MIN : (int64_t)v; /* NaN: no sample */
 }
 
 /* one connection: A is the initiator when its request was seen */
@@ -118,7 +125,10 @@ void vs_top_set_keep_closed(struct vs_top *t, uint64_t ns);
 
 /* one event, in reference order (as vs_engine_feed); 0 or -errno */
 int vs_top_feed(struct vs_top *t, const struct vs_event *ev);
-/* vs_top_prefetch - vs_engine_prefetch(), and at stage 2 the row too */
+/*
+ * vs_top_prefetch - vs_engine_prefetch(), and at stage 2 the row too; a
+ * stage 3, some events after 2, asks for the row's next recent packet
+ */
 void vs_top_prefetch(const struct vs_top *t, const struct vs_event *ev,
 		     unsigned int stage, struct vs_prefetch *pf);
 /* @n events one system's source says it lost */
