@@ -178,9 +178,10 @@ static void replay_lost(struct feed *f)
 
 /*
  * Events are read BATCH at a time and the memory each will touch asked
- * for in three stages (vs_engine_prefetch()): its flow's hash slot as it
- * is read, its flow entry once the batch is read, the reverse entry and
- * its row STAGE2_AHEAD events before it is fed. The cache misses of one
+ * for in stages (vs_top_prefetch()): its flow's hash slot as it is read,
+ * its flow entry once the batch is read, the reverse entry and its row
+ * STAGE2_AHEAD events before it is fed, and where the row keeps its next
+ * recent packet STAGE3_AHEAD events before. The cache misses of one
  * event then overlap the work on the ones before: with a thousand flows
  * most events miss. With more than one input each event is read after
  * the one before was fed, as vsock-report does: merging uses each clock
@@ -188,6 +189,7 @@ static void replay_lost(struct feed *f)
  */
 #define BATCH 16
 #define STAGE2_AHEAD 4
+#define STAGE3_AHEAD 2
 
 static int replay_upto(struct feed *f, uint64_t ref, unsigned long budget)
 {
@@ -213,6 +215,9 @@ static int replay_upto(struct feed *f, uint64_t ref, unsigned long budget)
 			if (i + STAGE2_AHEAD < n)
 				vs_top_prefetch(f->top, &b[i + STAGE2_AHEAD], 2,
 						&pf[i + STAGE2_AHEAD]);
+			if (i + STAGE3_AHEAD < n)
+				vs_top_prefetch(f->top, &b[i + STAGE3_AHEAD], 3,
+						&pf[i + STAGE3_AHEAD]);
 			err = vs_top_feed(f->top, &b[i]);
 			if (err) {
 				error("failed to analyse %s: %s",
