@@ -358,6 +358,17 @@ static struct vs_flow *sender_flow(const struct vs_top *t,
 	return best;
 }
 
+/* thousands of rows a tick: a copy, not snprintf() */
+static void set_state(struct vs_top_row *r, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= sizeof(r->state))
+		n = sizeof(r->state) - 1;
+	memcpy(r->state, s, n);
+	r->state[n] = '\0';
+}
+
 static void row_tick(struct vs_top *t, struct vs_top_row *r, uint64_t dt,
 		     uint64_t now, bool rates)
 {
@@ -405,10 +416,9 @@ static void row_tick(struct vs_top *t, struct vs_top_row *r, uint64_t dt,
 				  now - start >= t->e->opt.stall_ns;
 	}
 	if (any)
-		snprintf(r->state, sizeof(r->state), "%s",
-			 vs_flow_state(any, anyrev));
+		set_state(r, vs_flow_state(any, anyrev));
 	else if (!r->state[0]) /* not touched when the row was made */
-		snprintf(r->state, sizeof(r->state), "open");
+		set_state(r, "open");
 }
 
 static int line_of(struct vs_top *t, const struct vs_finding *f, char *buf,
@@ -726,38 +736,66 @@ static int cmp_tuple(const struct vs_tuple *a, const struct vs_tuple *b)
 	return c;
 }
 
-/* the natural order of each key: biggest first, except flow and free */
-static int cmp_rows(const void *pa, const void *pb, void *ctx)
+/*
+ * What a row is sorted by, taken out of it once: sorting thousands of rows
+ * by reading them at each comparison missed the cache at each comparison.
+ */
+struct sort_item {
+	union {
+		double d; /* rate */
+		int64_t i; /* free */
+		uint64_t u; /* the others */
+	} k;
+	struct vs_tuple t;
+	const struct vs_top_row *r;
+};
+
+static void sort_key(struct sort_item *it, const struct vs_top_row *r,
+		     unsigned int key)
 {
-	const struct vs_top_row *a = *(const struct vs_top_row *const *)pa;
-	const struct vs_top_row *b = *(const struct vs_top_row *const *)pb;
+	it->r = r;
+	it->t = r->t;
+	switch (key) {
+	case VS_TOP_SORT_RATE:
+		it->k.d = r->d[0].bps + r->d[1].bps;
+		break;
+	case VS_TOP_SORT_STALL:
+		it->k.u = r->d[0].stalled_ns + r->d[1].stalled_ns;
+		break;
+	case VS_TOP_SORT_FREE:
+		it->k.i = row_free(r);
+		break;
+	case VS_TOP_SORT_FAIL:
+		it->k.u = r->findings;
+		break;
+	case VS_TOP_SORT_AGE:
+		it->k.u = r->last_ts;
+		break;
+	default:
+		it->k.u = 0;
+		break;
+	}
+}
+
+/* the natural order of each key: biggest first, except flow and free */
+static int cmp_items(const void *pa, const void *pb, void *ctx)
+{
+	const struct sort_item *a = pa, *b = pb;
 	unsigned int key = *(unsigned int *)ctx & 0xff;
 	bool rev = *(unsigned int *)ctx >> 8;
 	int c = 0;
 
 	switch (key) {
-	case VS_TOP_SORT_RATE: {
-		double x = a->d[0].bps + a->d[1].bps,
-		       y = b->d[0].bps + b->d[1].bps;
-
-		c = x > y ? -1 : x < y;
+	case VS_TOP_SORT_RATE:
+		c = a->k.d > b->k.d ? -1 : a->k.d < b->k.d;
 		break;
-	}
+	case VS_TOP_SORT_FREE:
+		c = a->k.i < b->k.i ? -1 : a->k.i > b->k.i;
+		break;
 	case VS_TOP_SORT_STALL:
-		c = -cmp_u64(a->d[0].stalled_ns + a->d[1].stalled_ns,
-			     b->d[0].stalled_ns + b->d[1].stalled_ns);
-		break;
-	case VS_TOP_SORT_FREE: {
-		int64_t x = row_free(a), y = row_free(b);
-
-		c = x < y ? -1 : x > y;
-		break;
-	}
 	case VS_TOP_SORT_FAIL:
-		c = -cmp_u64(a->findings, b->findings);
-		break;
 	case VS_TOP_SORT_AGE:
-		c = -cmp_u64(a->last_ts, b->last_ts);
+		c = -cmp_u64(a->k.u, b->k.u);
 		break;
 	case VS_TOP_SORT_FLOW:
 		c = cmp_tuple(&a->t, &b->t);
@@ -776,10 +814,21 @@ unsigned int vs_top_select(const struct vs_top *t,
 			   bool reverse, const struct vs_top_row **out)
 {
 	unsigned int n = 0, ctx = (key & 0xff) | (reverse ? 0x100 : 0);
+	struct sort_item *it;
 
 	for (unsigned int i = 0; i < t->nrows; i++)
 		if (!t->rows[i]->hidden && vs_top_filter_match(f, t->rows[i]))
 			out[n++] = t->rows[i];
-	qsort_r(out, n, sizeof(*out), cmp_rows, &ctx);
+	it = malloc((n ? n : 1) * sizeof(*it));
+	if (!it) {
+		/* no memory to sort with: the rows in the order they came */
+		return n;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		sort_key(&it[i], out[i], key & 0xff);
+	qsort_r(it, n, sizeof(*it), cmp_items, &ctx);
+	for (unsigned int i = 0; i < n; i++)
+		out[i] = it[i].r;
+	free(it);
 	return n;
 }
