@@ -19,14 +19,14 @@
 
 #define VS_TOP_FMAX 256 /* finished findings kept for display */
 /*
- * Rows come ROW_SLAB to a slab (about 116 KiB, see slab.h). A row's first
- * two cache lines are what every packet touches, so rows start on one.
+ * Rows come ROW_SLAB to a slab (about 112 KiB, see slab.h). A row's first
+ * cache line is what every packet touches, so rows start on one.
  */
 #define ROW_SLAB 64
 #define ROW_SLAB_BYTES (ROW_SLAB * sizeof(struct vs_top_row))
 
-_Static_assert(offsetof(struct vs_top_row, next) <= 128,
-	       "a packet touches more than the row's first two cache lines");
+_Static_assert(offsetof(struct vs_top_row, next) <= 64,
+	       "a packet touches more than the row's first cache line");
 _Static_assert(sizeof(struct vs_top_row) % 64 == 0,
 	       "rows in a slab do not start on a cache line");
 
@@ -196,54 +196,46 @@ static void flip(struct vs_top_row *r, unsigned int nsys)
 	SWAP(r->d[0], r->d[1]);
 	SWAP(r->prev_bytes[0], r->prev_bytes[1]);
 	SWAP(r->prev_pkts[0], r->prev_pkts[1]);
-	SWAP(r->b_tx[0], r->b_tx[1]);
-	SWAP(r->b_rx[0], r->b_rx[1]);
-	SWAP(r->p_tx[0], r->p_tx[1]);
-	SWAP(r->p_rx[0], r->p_rx[1]);
 	for (unsigned int i = 0; i < nsys; i++)
 		SWAP(r->fl[i][0], r->fl[i][1]);
 	for (unsigned int i = 0; i < VS_TOP_RECENT; i++)
 		r->recent[i].dir ^= 1;
 }
 
+/*
+ * A packet the engine analysed, on its connection's row: the row's bytes
+ * and packets are its flow entries' (see row_tick()), so a packet only
+ * moves the row's times and recent packets.
+ */
 static void on_pkt(struct vs_top *t, const struct vs_event *ev)
 {
 	const struct vs_pkt *p = &ev->pkt;
 	struct vs_tuple pt = vs_tuple_of(p);
 	struct vs_flow *ef = t->e->last_flow;
-	/* the engine's flow entry knows its row; else by the table */
-	struct vs_top_row *r = ef ? ef->priv : NULL;
-	bool linked = r;
-	bool rx = ev->kind == VS_EV_PKT_RX;
-	uint32_t len = p->op == VS_OP_RW ? p->len : 0;
+	struct vs_top_row *r;
 	struct vs_top_pkt *rp;
 	unsigned int d, s = ev->system;
 
-	if (!r)
+	if (!ef) /* cut by --until or a filter */
+		return;
+	/* the engine's flow entry knows its row; the first time, the table */
+	r = ef->priv;
+	if (!r) {
 		r = row_get(t, &pt,
 			    p->op == VS_OP_REQUEST ? ROW_FROM : ROW_CREATE);
-	if (!r) {
-		t->e->err = ENOMEM;
-		return;
+		if (!r) {
+			t->e->err = ENOMEM;
+			return;
+		}
 	}
 	/* a request, sent or received, comes from the initiator */
 	if (p->op == VS_OP_REQUEST &&
 	    (pt.src_cid != r->t.src_cid || pt.src_port != r->t.src_port))
 		flip(r, t->nsys);
 	d = pt.src_cid == r->t.src_cid && pt.src_port == r->t.src_port ? 0 : 1;
-	if (rx) {
-		r->b_rx[d] += len;
-		r->p_rx[d]++;
-	} else {
-		r->b_tx[d] += len;
-		r->p_tx[d]++;
-	}
-	if (!linked) {
-		if (!r->fl[s][d])
-			r->fl[s][d] = ef ? ef : vs_flow_get(t->e->flows, s, &pt,
-							    false);
-		if (ef)
-			ef->priv = r;
+	if (!ef->priv) {
+		r->fl[s][d] = ef;
+		ef->priv = r;
 	}
 	if (!r->systems)
 		r->first_ts = t->e->now;
@@ -257,7 +249,7 @@ static void on_pkt(struct vs_top *t, const struct vs_event *ev)
 	rp->ts = ev->ts_ns;
 	rp->system = (uint8_t)s;
 	rp->dir = d & 1;
-	rp->rx = rx;
+	rp->rx = ev->kind == VS_EV_PKT_RX;
 	rp->op = p->op;
 	rp->len = p->len;
 	rp->buf_alloc = p->buf_alloc;
@@ -324,7 +316,6 @@ void vs_top_prefetch(const struct vs_top *t, const struct vs_event *ev,
 	/* what on_pkt() touches of the row, but its recent packet */
 	r = f->priv;
 	__builtin_prefetch(r, 1);
-	__builtin_prefetch((const char *)r + 64, 1);
 }
 
 void vs_top_lost(struct vs_top *t, unsigned int sys, uint64_t n)
@@ -380,8 +371,21 @@ static void row_tick(struct vs_top *t, struct vs_top_row *r, uint64_t dt,
 		float *last;
 		uint64_t start;
 
-		x->bytes = r->b_tx[d] > r->b_rx[d] ? r->b_tx[d] : r->b_rx[d];
-		x->pkts = r->p_tx[d] > r->p_rx[d] ? r->p_tx[d] : r->p_rx[d];
+		uint64_t btx = 0, brx = 0, ptx = 0, prx = 0;
+
+		/* sent and received, each summed over the systems: the best view */
+		for (unsigned int i = 0; i < t->nsys; i++) {
+			const struct vs_flow *g = r->fl[i][d];
+
+			if (g) {
+				btx += g->tx_bytes;
+				brx += g->rx_bytes;
+				ptx += g->tx_pkts;
+				prx += g->rx_pkts;
+			}
+		}
+		x->bytes = btx > brx ? btx : brx;
+		x->pkts = ptx > prx ? ptx : prx;
 		if (rates) {
 			x->bps = rate(x->bytes, r->prev_bytes[d], dt);
 			x->pps = rate(x->pkts, r->prev_pkts[d], dt);

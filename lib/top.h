@@ -78,8 +78,8 @@ static inline int64_t vs_top_hist(const struct vs_top_dir *d, unsigned int i)
 /* one connection: A is the initiator when its request was seen */
 struct vs_top_row {
 	/*
-	 * What every packet touches: the first two cache lines (rows are
-	 * allocated aligned to them), and one entry of recent[].
+	 * What every packet touches: the first cache line (rows are allocated
+	 * aligned to them), and one entry of recent[].
 	 */
 	struct vs_tuple t; /* A -> B */
 	uint32_t systems;  /* bit i: system i saw it */
@@ -88,7 +88,6 @@ struct vs_top_row {
 	uint8_t rpos;
 	bool hidden; /* closed, and quiet for longer than keep_closed */
 	uint64_t first_ts, last_ts; /* reference clock */
-	uint64_t b_tx[2], b_rx[2], p_tx[2], p_rx[2];
 	struct vs_top_row *next;
 	/* set when an engine entry is first seen on the row */
 	struct vs_flow *fl[VS_MAX_SYSTEMS][2];
