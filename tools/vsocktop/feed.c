@@ -435,6 +435,11 @@ static int remote_read(struct feed *f, unsigned int k)
 	return 0;
 }
 
+int feed_interval_ms(const struct feed *f)
+{
+	return f->o.nreplay ? REPLAY_FEED_MS : FEED_MS;
+}
+
 unsigned int feed_pollfds(struct feed *f, struct pollfd *pfd, unsigned int max)
 {
 	unsigned int n = 0;

@@ -173,9 +173,10 @@ static int batch(struct feed *f, struct view_state *vs, uint64_t delay,
 			unsigned int n = feed_pollfds(f, pfd, VS_MAX_SYSTEMS);
 			int wait =
 				now >= next ? 0 : (int)((next - now) / 1000000);
+			int every = feed_interval_ms(f);
 
-			/* events go in every FEED_MS: in batches, warm */
-			poll(pfd, n, wait > FEED_MS ? FEED_MS : wait);
+			/* events go in every @every ms: in batches, warm */
+			poll(pfd, n, wait > every ? every : wait);
 			r = feed_run(f, mono_ns(), 1000000);
 			if (!r && mono_ns() < next)
 				continue;

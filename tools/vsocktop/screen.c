@@ -617,8 +617,9 @@ int screen_run(struct feed *f, struct view_state *vs, uint64_t delay,
 		pfd[0].fd = STDIN_FILENO;
 		pfd[0].events = POLLIN;
 		n = 1 + feed_pollfds(f, pfd + 1, VS_MAX_SYSTEMS);
-		/* keys wake it at once; events go in every FEED_MS */
-		poll(pfd, n, wait > FEED_MS ? FEED_MS : wait);
+		/* keys wake it at once; events go in every feed_interval_ms() */
+		poll(pfd, n,
+		     wait > feed_interval_ms(f) ? feed_interval_ms(f) : wait);
 		now = mono_ns();
 		if (!s.ended) {
 			r = feed_run(f, now, 200000);

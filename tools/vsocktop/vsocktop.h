@@ -18,7 +18,13 @@
 
 #define EXIT_FINDINGS 1
 #define EXIT_ERROR 2
-#define FEED_MS 100 /* how often events go to the collector */
+#define FEED_MS 100 /* how often live events go to the collector */
+/*
+ * ... and replayed ones: each batch starts with the caches cold from
+ * whatever ran while vsocktop slept, so fewer, larger batches cost less;
+ * the view changes once per --delay anyway
+ */
+#define REPLAY_FEED_MS 250
 
 
 uint64_t mono_ns(void);
@@ -54,6 +60,8 @@ struct vs_top *feed_top(struct feed *f);
 
 /* the file descriptors to wait on (remote sockets); returns how many */
 unsigned int feed_pollfds(struct feed *f, struct pollfd *pfd, unsigned int max);
+/* how long the loop may sleep between batches: FEED_MS or REPLAY_FEED_MS */
+int feed_interval_ms(const struct feed *f);
 /*
  * feed_run - read what the sources have and give the collector what is
  * due at wall time @now (replay: by its speed; live: what has waited the
