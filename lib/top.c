@@ -246,14 +246,17 @@ static void on_pkt(struct vs_top *t, const struct vs_event *ev)
 	r->rpos = (r->rpos + 1) % VS_TOP_RECENT;
 	if (r->nrecent < VS_TOP_RECENT)
 		r->nrecent++;
-	rp->ts = ev->ts_ns;
-	rp->system = (uint8_t)s;
-	rp->dir = d & 1;
-	rp->rx = ev->kind == VS_EV_PKT_RX;
-	rp->op = p->op;
-	rp->len = p->len;
-	rp->buf_alloc = p->buf_alloc;
-	rp->fwd_cnt = p->fwd_cnt;
+	/* stored whole, nothing of the old entry read: that read missed */
+	*rp = (struct vs_top_pkt){
+		.ts = ev->ts_ns,
+		.len = p->len,
+		.buf_alloc = p->buf_alloc,
+		.fwd_cnt = p->fwd_cnt,
+		.op = p->op < 255 ? (uint8_t)p->op : 255,
+		.system = (uint8_t)s,
+		.dir = (uint8_t)d,
+		.rx = ev->kind == VS_EV_PKT_RX,
+	};
 }
 
 int vs_top_feed(struct vs_top *t, const struct vs_event *ev)

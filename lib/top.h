@@ -35,10 +35,10 @@ struct vs_top_pkt {
 	uint32_t len;
 	uint32_t buf_alloc;
 	uint32_t fwd_cnt;
-	uint16_t op;
+	uint8_t op; /* VS_OP_*; 255 for any op past it */
 	uint8_t system;
-	uint8_t dir : 1; /* 0: A->B, 1: B->A */
-	uint8_t rx : 1; /* 0: sent (PKT_TX), 1: received (PKT_RX) */
+	uint8_t dir; /* 0: A->B, 1: B->A */
+	uint8_t rx; /* 0: sent (PKT_TX), 1: received (PKT_RX) */
 };
 
 /* one direction of a connection */
