@@ -50,6 +50,15 @@ struct remote {
 	bool eof;
 };
 
+#define LOOK 16 /* events read ahead of the one fed, with one input */
+
+struct replay_ring {
+	struct vs_event ev[LOOK];
+	uint64_t ref[LOOK];
+	struct vs_prefetch pf[LOOK];
+	unsigned int head, n;
+};
+
 struct feed {
 	struct feed_opts o;
 	struct vs_top *top;
@@ -66,6 +75,7 @@ struct feed {
 	bool has_next, started;
 	uint64_t ref0, wall0, paused_at, paused_ns;
 	uint64_t target; /* where the paced replay is */
+	struct replay_ring ring; /* one input: read ahead (replay_upto()) */
 	bool paused;
 	uint64_t lost_seen[VS_MAX_SYSTEMS];
 
@@ -177,59 +187,78 @@ static void replay_lost(struct feed *f)
 }
 
 /*
- * Events are read BATCH at a time and the memory each will touch asked
- * for in stages (vs_top_prefetch()): its flow's hash slot as it is read,
- * its flow entry once the batch is read, the reverse entry and its row
- * STAGE2_AHEAD events before it is fed, and where the row keeps its next
- * recent packet STAGE3_AHEAD events before. The cache misses of one
- * event then overlap the work on the ones before: with a thousand flows
- * most events miss. With more than one input each event is read after
- * the one before was fed, as vsock-report does: merging uses each clock
- * as fitted up to then.
+ * With one input, events are read up to LOOK ahead of the one fed, into a
+ * ring, and the memory each will touch is asked for in stages as it comes
+ * closer (vs_top_prefetch()): its flow's hash slot as it is read, its flow
+ * entry STAGE1 events before it is fed, the reverse entry and its row
+ * STAGE2 before, where the row keeps its next recent packet STAGE3
+ * before. The cache misses of one event then overlap the work on the ones
+ * before it: with a thousand flows most events miss. With more than one
+ * input each event is read after the one before was fed, as vsock-report
+ * does: merging uses each clock as fitted up to then.
  */
-#define BATCH 16
-#define STAGE2_AHEAD 4
-#define STAGE3_AHEAD 2
+#define STAGE1 8
+#define STAGE2 4
+#define STAGE3 2
+
+static int feed_one(struct feed *f, const struct vs_event *ev)
+{
+	int err = vs_top_feed(f->top, ev);
+
+	if (err) {
+		error("failed to analyse %s: %s", f->o.replay[ev->system],
+		      strerror(-err));
+		return -1;
+	}
+	return 0;
+}
 
 static int replay_upto(struct feed *f, uint64_t ref, unsigned long budget)
 {
-	unsigned int max = f->nsys == 1 ? BATCH : 1;
-	struct vs_event b[BATCH];
-	struct vs_prefetch pf[BATCH];
-	int err, rd = 0;
+	struct replay_ring *q = &f->ring;
 
-	while (!rd && f->has_next && f->next_ref <= ref && budget) {
-		unsigned int n = 0;
+	if (f->nsys > 1) {
+		while (f->has_next && f->next_ref <= ref && budget--) {
+			struct vs_event ev = *f->next;
 
-		while (n < max && f->has_next && f->next_ref <= ref && budget) {
-			b[n] = *f->next;
-			vs_top_prefetch(f->top, &b[n], 0, &pf[n]);
-			n++;
-			budget--;
-			if ((rd = replay_read(f)))
-				break;
-		}
-		for (unsigned int i = 0; i < n; i++)
-			vs_top_prefetch(f->top, &b[i], 1, &pf[i]);
-		for (unsigned int i = 0; i < n; i++) {
-			if (i + STAGE2_AHEAD < n)
-				vs_top_prefetch(f->top, &b[i + STAGE2_AHEAD], 2,
-						&pf[i + STAGE2_AHEAD]);
-			if (i + STAGE3_AHEAD < n)
-				vs_top_prefetch(f->top, &b[i + STAGE3_AHEAD], 3,
-						&pf[i + STAGE3_AHEAD]);
-			err = vs_top_feed(f->top, &b[i]);
-			if (err) {
-				error("failed to analyse %s: %s",
-				      f->o.replay[b[i].system], strerror(-err));
+			if (replay_read(f) || feed_one(f, &ev))
 				return -1;
-			}
 		}
 	}
-	if (rd)
-		return -1;
+	while (f->nsys == 1) {
+		unsigned int k;
+
+		while (q->n < LOOK && f->has_next) {
+			k = (q->head + q->n++) % LOOK;
+			q->ev[k] = *f->next;
+			q->ref[k] = f->next_ref;
+			vs_top_prefetch(f->top, &q->ev[k], 0, &q->pf[k]);
+			if (replay_read(f))
+				return -1;
+		}
+		if (!q->n || q->ref[q->head] > ref || !budget)
+			break;
+		budget--;
+		if (q->n > STAGE1) {
+			k = (q->head + STAGE1) % LOOK;
+			vs_top_prefetch(f->top, &q->ev[k], 1, &q->pf[k]);
+		}
+		if (q->n > STAGE2) {
+			k = (q->head + STAGE2) % LOOK;
+			vs_top_prefetch(f->top, &q->ev[k], 2, &q->pf[k]);
+		}
+		if (q->n > STAGE3) {
+			k = (q->head + STAGE3) % LOOK;
+			vs_top_prefetch(f->top, &q->ev[k], 3, &q->pf[k]);
+		}
+		k = q->head;
+		q->head = (q->head + 1) % LOOK;
+		q->n--;
+		if (feed_one(f, &q->ev[k]))
+			return -1;
+	}
 	replay_lost(f);
-	if (!f->has_next) {
+	if (!f->has_next && !q->n) {
 		f->ended = true;
 		return 1;
 	}
