@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include "fmt.h"
 
-char *vs_fmt_dec(char *p, uint64_t v)
+char *vs_fmt_decw(char *p, uint64_t v, unsigned int width, char pad)
 {
 	char tmp[20];
 	unsigned int n = 0;
@@ -14,9 +14,18 @@ char *vs_fmt_dec(char *p, uint64_t v)
 		tmp[n++] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
+	while (width > n) {
+		*p++ = pad;
+		width--;
+	}
 	while (n)
 		*p++ = tmp[--n];
 	return p;
+}
+
+char *vs_fmt_dec(char *p, uint64_t v)
+{
+	return vs_fmt_decw(p, v, 0, ' ');
 }
 
 /*

@@ -2,7 +2,8 @@
 /*
  * Numbers as the tools show them, formatted without printf: vsocktop's
  * batch mode formats every connection at every update, thousands of cells
- * a second, and snprintf() with a double was most of that.
+ * a second, and snprintf() with a double was most of that; text output
+ * (vs_text_format()) writes millions of lines.
  */
 #ifndef VS_FMT_H
 #define VS_FMT_H
@@ -12,6 +13,8 @@
 
 /* @v in decimal at @p, no NUL (at most 20 bytes); returns the end */
 char *vs_fmt_dec(char *p, uint64_t v);
+/* ... right-aligned in @width, padded with @pad */
+char *vs_fmt_decw(char *p, uint64_t v, unsigned int width, char pad);
 
 /*
  * vs_fmt_human - @v with a unit of thousands: "950", "1.2K", "38M", "2.0G"

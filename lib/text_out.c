@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include "fmt.h"
 #include "text_out.h"
 
 int vs_text_header(char *buf, size_t size, unsigned int ncpus)
@@ -162,37 +163,13 @@ static char *put_name(char *p, const char *s)
 	return put_mem(p, s, strlen(s));
 }
 
-/* @v in decimal, right-aligned in @width, padded with @pad */
-static char *put_u64w(char *p, uint64_t v, unsigned int width, char pad)
-{
-	char t[20];
-	unsigned int n = 0;
-
-	do {
-		t[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (width > n) {
-		*p++ = pad;
-		width--;
-	}
-	while (n)
-		*p++ = t[--n];
-	return p;
-}
-
-static char *put_u64(char *p, uint64_t v)
-{
-	return put_u64w(p, v, 0, ' ');
-}
-
 static char *put_int(char *p, int v)
 {
 	if (v < 0) {
 		*p++ = '-';
-		return put_u64(p, (uint64_t)0 - (uint64_t)(int64_t)v);
+		return vs_fmt_dec(p, (uint64_t)0 - (uint64_t)(int64_t)v);
 	}
-	return put_u64(p, (uint64_t)v);
+	return vs_fmt_dec(p, (uint64_t)v);
 }
 
 static char *put_hex(char *p, uint64_t v)
@@ -227,15 +204,15 @@ static char *fast_args(const struct vs_event *ev, const char **namep, char *p)
 	case VS_EV_PKT_RX:
 		*namep = ev->kind == VS_EV_PKT_TX ? "virtio_transport_alloc_pkt"
 						  : "virtio_transport_recv_pkt";
-		p = put_u64(p, k->src_cid);
+		p = vs_fmt_dec(p, k->src_cid);
 		*p++ = ':';
-		p = put_u64(p, k->src_port);
+		p = vs_fmt_dec(p, k->src_port);
 		p = put_lit(p, " -> ");
-		p = put_u64(p, k->dst_cid);
+		p = vs_fmt_dec(p, k->dst_cid);
 		*p++ = ':';
-		p = put_u64(p, k->dst_port);
+		p = vs_fmt_dec(p, k->dst_port);
 		p = put_lit(p, " len=");
-		p = put_u64(p, k->len);
+		p = vs_fmt_dec(p, k->len);
 		p = put_lit(p, " type=");
 		p = put_sym(p, vs_type_name(k->type), k->type);
 		p = put_lit(p, " op=");
@@ -248,9 +225,9 @@ static char *fast_args(const struct vs_event *ev, const char **namep, char *p)
 		if ((ev->present & VS_HAS_BUF_ALLOC) &&
 		    (ev->present & VS_HAS_FWD_CNT)) {
 			p = put_lit(p, " buf_alloc=");
-			p = put_u64(p, k->buf_alloc);
+			p = vs_fmt_dec(p, k->buf_alloc);
 			p = put_lit(p, " fwd_cnt=");
-			p = put_u64(p, k->fwd_cnt);
+			p = vs_fmt_dec(p, k->fwd_cnt);
 		}
 		return p;
 	case VS_EV_IRQ:
@@ -272,9 +249,9 @@ static char *fast_args(const struct vs_event *ev, const char **namep, char *p)
 		p = ev->alloc.failed ? put_lit(p, " ptr=0000000000000000")
 				     : put_lit(p, " ptr=00000000deadbeef");
 		p = put_lit(p, " bytes_req=");
-		p = put_u64(p, ev->alloc.bytes_req);
+		p = vs_fmt_dec(p, ev->alloc.bytes_req);
 		p = put_lit(p, " bytes_alloc=");
-		p = put_u64(p, ev->alloc.bytes_alloc);
+		p = vs_fmt_dec(p, ev->alloc.bytes_alloc);
 		return put_lit(p, " gfp_flags=GFP_KERNEL");
 	case VS_EV_VQ_KICK:
 	case VS_EV_VQ_CALL:
@@ -289,11 +266,11 @@ static char *fast_args(const struct vs_event *ev, const char **namep, char *p)
 				p = put_lit(p, " avail_idx=");
 			else
 				p = put_lit(p, " used_idx=");
-			p = put_u64(p, ev->vq.idx);
+			p = vs_fmt_dec(p, ev->vq.idx);
 		}
 		if (ev->present & VS_HAS_NUM) {
 			p = put_lit(p, " num=");
-			p = put_u64(p, ev->vq.num);
+			p = vs_fmt_dec(p, ev->vq.num);
 		}
 		return p;
 	default:
@@ -319,15 +296,15 @@ static int fast_format(const struct vs_event *ev, char *buf)
 	p = put_str(p, comm, sizeof(ev->comm));
 	*p++ = '-';
 	pid = p;
-	p = put_u64(p, ev->pid < 0 ? 0 : (uint64_t)ev->pid);
+	p = vs_fmt_dec(p, ev->pid < 0 ? 0 : (uint64_t)ev->pid);
 	while (p - pid < 7)
 		*p++ = ' ';
 	p = put_lit(p, " [");
-	p = put_u64w(p, ev->cpu < 0 ? 0 : (uint64_t)ev->cpu, 3, '0');
+	p = vs_fmt_decw(p, ev->cpu < 0 ? 0 : (uint64_t)ev->cpu, 3, '0');
 	p = put_lit(p, "] ..... ");
-	p = put_u64w(p, ev->ts_ns / UINT64_C(1000000000), 5, ' ');
+	p = vs_fmt_decw(p, ev->ts_ns / UINT64_C(1000000000), 5, ' ');
 	*p++ = '.';
-	p = put_u64w(p, (ev->ts_ns % UINT64_C(1000000000)) / 1000, 6, '0');
+	p = vs_fmt_decw(p, (ev->ts_ns % UINT64_C(1000000000)) / 1000, 6, '0');
 	p = put_lit(p, ": ");
 	p = put_name(p, name);
 	p = put_lit(p, ": ");

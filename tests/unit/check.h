@@ -59,6 +59,15 @@ extern const char *vs_check_case; /* the running case */
 		}                                                            \
 	} while (0)
 
+/* xorshift64: reproducible pseudo-random numbers for a test; *s not 0 */
+static inline uint64_t vs_test_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
 /* each test file ends with: VS_TEST_MAIN({ "name", fn }, ...) */
 #define VS_TEST_MAIN(...)                                                    \
 	int vs_check_failed;                                                 \
