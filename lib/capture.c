@@ -261,7 +261,6 @@ __attribute__((constructor)) static void crc_init(void)
 #endif
 }
 
-
 /* ------------------------------------------------------------ encoding */
 
 static uint8_t *put_u8(uint8_t *p, unsigned int v)
@@ -835,6 +834,35 @@ static size_t zeros_from(const uint8_t *buf, size_t from, size_t len)
 	return len;
 }
 
+static uint32_t rec_stored_crc(const uint8_t *rec)
+{
+	return (uint32_t)rec[4] | (uint32_t)rec[5] << 8 |
+	       (uint32_t)rec[6] << 16 | (uint32_t)rec[7] << 24;
+}
+
+/* rec_check()'s verdicts */
+enum { REC_OK = 1, REC_SHORT = 0, REC_BAD_FRAME = -1, REC_BAD_CRC = -2 };
+
+/*
+ * rec_check - the record at @off against its framing and CRC (*@plen set
+ * once its length is known), without telling damage from a torn tail
+ */
+static int rec_check(const uint8_t *buf, size_t len, size_t off, size_t *plen)
+{
+	const uint8_t *rec = buf + off;
+	size_t left = len - off, n;
+
+	if (left >= 4 && rec[1] != frame_check(rec))
+		return REC_BAD_FRAME;
+	if (left < REC_HDR)
+		return REC_SHORT;
+	n = (size_t)rec[2] | (size_t)rec[3] << 8;
+	if (left - REC_HDR < n)
+		return REC_SHORT;
+	*plen = n;
+	return rec_crc(rec, n) == rec_stored_crc(rec) ? REC_OK : REC_BAD_CRC;
+}
+
 /*
  * The record at @off: 1 when it is whole and sound (*type, *pl, *plen
  * set), 0 when the input ends inside it (the torn tail of a killed writer
@@ -844,28 +872,25 @@ static size_t zeros_from(const uint8_t *buf, size_t from, size_t len)
  * blocks, which then read as zeros. A record that fails its check is that
  * torn tail, not damage, when the input is zero from inside the record to
  * its end and goes on past it (or the zeros start in its framing).
+ * @good: check_ahead() passed it, only its length is read.
  */
-static uint32_t rec_stored_crc(const uint8_t *rec)
-{
-	return (uint32_t)rec[4] | (uint32_t)rec[5] << 8 |
-	       (uint32_t)rec[6] << 16 | (uint32_t)rec[7] << 24;
-}
-
-/* @good: check_ahead() passed it, only its length is read */
 static int rec_at(const uint8_t *buf, size_t len, size_t off, bool good,
 		  unsigned int *type, const uint8_t **pl, size_t *plen)
 {
 	const uint8_t *rec = buf + off;
-	size_t left = len - off, n, end;
+	size_t n = 0, end;
+	int v = REC_OK;
 
-	if (!good && left >= 4 && rec[1] != frame_check(rec))
+	if (good)
+		n = (size_t)rec[2] | (size_t)rec[3] << 8;
+	else
+		v = rec_check(buf, len, off, &n);
+	switch (v) {
+	case REC_SHORT:
+		return 0;
+	case REC_BAD_FRAME:
 		return zeros_from(buf, off, len) < off + REC_HDR ? 0 : -EBADMSG;
-	if (left < REC_HDR)
-		return 0;
-	n = (size_t)rec[2] | (size_t)rec[3] << 8;
-	if (left - REC_HDR < n)
-		return 0;
-	if (!good && rec_crc(rec, n) != rec_stored_crc(rec)) {
+	case REC_BAD_CRC:
 		end = off + REC_HDR + n;
 		return zeros_from(buf, off, len) < end && len > end ? 0 :
 								      -EBADMSG;
@@ -877,25 +902,20 @@ static int rec_at(const uint8_t *buf, size_t len, size_t off, bool good,
 }
 
 /*
- * check_ahead - the framing and CRC of up to CHECK_AHEAD whole records
- * from @off, one after the other: the chains of multiplications of
- * successive CRCs then overlap, where one at a time between the decoding
- * and analysis of each event they did not. Returns where the first record
- * not known good starts; rec_at() checks that one as before and says why.
+ * check_ahead - rec_check() of up to CHECK_AHEAD whole records from @off,
+ * one after the other: the chains of multiplications of successive CRCs
+ * then overlap, where one at a time between the decoding and analysis of
+ * each event they did not. Returns where the first record not known good
+ * starts; rec_at() checks that one when it is due, and says why.
  */
 #define CHECK_AHEAD 32
 
 static size_t check_ahead(const uint8_t *buf, size_t len, size_t off)
 {
-	for (unsigned int i = 0; i < CHECK_AHEAD; i++) {
-		const uint8_t *rec = buf + off;
-		size_t n;
+	size_t n;
 
-		if (len - off < REC_HDR || rec[1] != frame_check(rec))
-			break;
-		n = (size_t)rec[2] | (size_t)rec[3] << 8;
-		if (len - off - REC_HDR < n ||
-		    rec_crc(rec, n) != rec_stored_crc(rec))
+	for (unsigned int i = 0; i < CHECK_AHEAD; i++) {
+		if (rec_check(buf, len, off, &n) != REC_OK)
 			break;
 		off += REC_HDR + n;
 	}
