@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include "fmt.h"
 
 char *vs_fmt_decw(char *p, uint64_t v, unsigned int width, char pad)
@@ -88,4 +89,14 @@ const char *vs_fmt_human(double v, char *buf, size_t size)
 		*p++ = unit[u];
 	*p = '\0';
 	return buf;
+}
+
+void vs_fmt_copy(char *buf, size_t size, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > size - 1)
+		n = size - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
 }

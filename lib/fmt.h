@@ -23,4 +23,7 @@ char *vs_fmt_decw(char *p, uint64_t v, unsigned int width, char pad);
  */
 const char *vs_fmt_human(double v, char *buf, size_t size);
 
+/* @s into @buf of @size bytes, cut to fit, NUL-terminated */
+void vs_fmt_copy(char *buf, size_t size, const char *s);
+
 #endif /* VS_FMT_H */

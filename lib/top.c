@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "detect.h"
+#include "fmt.h"
 #include "report.h"
 #include "slab.h"
 #include "top.h"
@@ -352,17 +353,6 @@ static struct vs_flow *sender_flow(const struct vs_top *t,
 	return best;
 }
 
-/* thousands of rows a tick: a copy, not snprintf() */
-static void set_state(struct vs_top_row *r, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n >= sizeof(r->state))
-		n = sizeof(r->state) - 1;
-	memcpy(r->state, s, n);
-	r->state[n] = '\0';
-}
-
 static void row_tick(struct vs_top *t, struct vs_top_row *r, uint64_t dt,
 		     uint64_t now, bool rates)
 {
@@ -422,10 +412,12 @@ static void row_tick(struct vs_top *t, struct vs_top_row *r, uint64_t dt,
 		x->stalled_long = x->stalled && now > start &&
 				  now - start >= t->e->opt.stall_ns;
 	}
+	/* thousands of rows a tick: a copy, not snprintf() */
 	if (any)
-		set_state(r, vs_flow_state(any, anyrev));
+		vs_fmt_copy(r->state, sizeof(r->state),
+			    vs_flow_state(any, anyrev));
 	else if (!r->state[0]) /* not touched when the row was made */
-		set_state(r, "open");
+		vs_fmt_copy(r->state, sizeof(r->state), "open");
 }
 
 static int line_of(struct vs_top *t, const struct vs_finding *f, char *buf,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests for lib/fmt.c: vs_fmt_dec() and vs_fmt_human() give exactly
+ * Unit tests for lib/fmt.c: vs_fmt_copy() cuts to fit and terminates;
+ * vs_fmt_dec() and vs_fmt_human() give exactly
  * what printf gives (the format vsocktop used before): integers at the
  * edges and at random; humanized values at every unit, at exact ties
  * (x.5, x.x5 that are exact in binary), next to them by one ulp, at
@@ -115,5 +116,20 @@ static void t_human_random(void)
 	same_human(NAN);
 }
 
+static void t_copy(void)
+{
+	char b[6];
+
+	memset(b, 'x', sizeof(b));
+	vs_fmt_copy(b, sizeof(b), "");
+	CHECK_STR(b, "");
+	vs_fmt_copy(b, sizeof(b), "open");
+	CHECK_STR(b, "open");
+	vs_fmt_copy(b, sizeof(b), "close");
+	CHECK_STR(b, "close"); /* exactly fits */
+	vs_fmt_copy(b, sizeof(b), "established");
+	CHECK_STR(b, "estab"); /* cut, still terminated */
+}
+
 VS_TEST_MAIN({ "fmt_dec", t_dec }, { "fmt_human_ties", t_human_ties },
-	     { "fmt_human_random", t_human_random })
+	     { "fmt_human_random", t_human_random }, { "fmt_copy", t_copy })

@@ -35,18 +35,6 @@ static const char *dec(uint64_t v, char *buf)
 	return buf;
 }
 
-/* @s cut to fit */
-static void copy(char *buf, size_t size, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n > size - 1)
-		n = size - 1;
-
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-}
-
 /* exact below a million, so a small peer_free reads as it is */
 static const char *count(int64_t v, char *buf, size_t size)
 {
@@ -60,7 +48,7 @@ static const char *count(int64_t v, char *buf, size_t size)
 static const char *duration(uint64_t ns, char *buf, size_t size)
 {
 	if (!ns)
-		copy(buf, size, "-");
+		vs_fmt_copy(buf, size, "-");
 	else if (ns < 1000000000ull)
 		snprintf(buf, size, "%" PRIu64 "ms", ns / 1000000);
 	else if (ns < 100000000000ull)
@@ -75,7 +63,6 @@ void row_cells(const struct vs_top *t, const struct vs_top_row *r,
 {
 	unsigned int nsys = vs_top_nsys(t), seen = 0, first = 0;
 	const struct vs_top_dir *ab = &r->d[0], *ba = &r->d[1], *low;
-
 	char *p = cells[COL_FLOW]; /* 2 * (20 + 1 + 10) + 1 < CELL_LEN */
 
 	p = vs_fmt_dec(p, r->t.src_cid);
@@ -98,17 +85,17 @@ void row_cells(const struct vs_top *t, const struct vs_top_row *r,
 	else
 		snprintf(cells[COL_SYS], CELL_LEN, "%.6s%s",
 			 vs_top_sys(t, first)->name, seen > 1 ? "+" : "");
-	copy(cells[COL_STATE], CELL_LEN, r->state);
+	vs_fmt_copy(cells[COL_STATE], CELL_LEN, r->state);
 	vs_fmt_human(ab->bps, cells[COL_AB], CELL_LEN);
 	vs_fmt_human(ba->bps, cells[COL_BA], CELL_LEN);
 	if (ab->credit_known)
 		count(ab->peer_free, cells[COL_FREE_AB], CELL_LEN);
 	else
-		copy(cells[COL_FREE_AB], CELL_LEN, "?");
+		vs_fmt_copy(cells[COL_FREE_AB], CELL_LEN, "?");
 	if (ba->credit_known)
 		count(ba->peer_free, cells[COL_FREE_BA], CELL_LEN);
 	else
-		copy(cells[COL_FREE_BA], CELL_LEN, "?");
+		vs_fmt_copy(cells[COL_FREE_BA], CELL_LEN, "?");
 	/* BUF and FWD: the direction with less room, where a stall is */
 	low = ab;
 	if (!ab->credit_known ||
@@ -118,8 +105,8 @@ void row_cells(const struct vs_top *t, const struct vs_top_row *r,
 		count(low->buf_alloc, cells[COL_BUF], CELL_LEN);
 		dec(low->fwd_cnt, cells[COL_FWD]);
 	} else {
-		copy(cells[COL_BUF], CELL_LEN, "?");
-		copy(cells[COL_FWD], CELL_LEN, "?");
+		vs_fmt_copy(cells[COL_BUF], CELL_LEN, "?");
+		vs_fmt_copy(cells[COL_FWD], CELL_LEN, "?");
 	}
 	duration(ab->stalled_ns + ba->stalled_ns, cells[COL_STALLED], CELL_LEN);
 	if (ab->stalled_long || ba->stalled_long) {
@@ -149,8 +136,8 @@ void sys_line(const struct vs_top *t, unsigned int i, char *buf, size_t size)
 		 vs_fmt_human(s->pkt_rate, pk, sizeof(pk)),
 		 vs_fmt_human(s->byte_rate, by, sizeof(by)),
 		 vs_fmt_human(s->kick_rate, ki, sizeof(ki)),
-		 vs_fmt_human(s->irq_rate, ir, sizeof(ir)), s->alloc_failures, s->lost,
-		 clk);
+		 vs_fmt_human(s->irq_rate, ir, sizeof(ir)), s->alloc_failures,
+		 s->lost, clk);
 }
 
 /* one line: cells padded to their widths, a space between */
