@@ -201,6 +201,9 @@ static void replay_lost(struct feed *f)
 #define STAGE2 4
 #define STAGE3 2
 
+/* how far before it is fed an event goes through each stage past 0 */
+static const unsigned int ahead[4] = { 0, STAGE1, STAGE2, STAGE3 };
+
 static int feed_one(struct feed *f, const struct vs_event *ev)
 {
 	int err = vs_top_feed(f->top, ev);
@@ -239,17 +242,11 @@ static int replay_upto(struct feed *f, uint64_t ref, unsigned long budget)
 		if (!q->n || q->ref[q->head] > ref || !budget)
 			break;
 		budget--;
-		if (q->n > STAGE1) {
-			k = (q->head + STAGE1) % LOOK;
-			vs_top_prefetch(f->top, &q->ev[k], 1, &q->pf[k]);
-		}
-		if (q->n > STAGE2) {
-			k = (q->head + STAGE2) % LOOK;
-			vs_top_prefetch(f->top, &q->ev[k], 2, &q->pf[k]);
-		}
-		if (q->n > STAGE3) {
-			k = (q->head + STAGE3) % LOOK;
-			vs_top_prefetch(f->top, &q->ev[k], 3, &q->pf[k]);
+		for (unsigned int st = 1; st < 4; st++) {
+			if (q->n > ahead[st]) {
+				k = (q->head + ahead[st]) % LOOK;
+				vs_top_prefetch(f->top, &q->ev[k], st, &q->pf[k]);
+			}
 		}
 		k = q->head;
 		q->head = (q->head + 1) % LOOK;
@@ -464,9 +461,15 @@ static int remote_read(struct feed *f, unsigned int k)
 	return 0;
 }
 
-int feed_interval_ms(const struct feed *f)
+int feed_poll_ms(const struct feed *f, uint64_t now, uint64_t next)
 {
-	return f->o.nreplay ? REPLAY_FEED_MS : FEED_MS;
+	int every = f->o.nreplay ? REPLAY_FEED_MS : FEED_MS;
+
+	if (now >= next)
+		return 0;
+	return next - now < (uint64_t)every * 1000000 ?
+		       (int)((next - now) / 1000000) :
+		       every;
 }
 
 unsigned int feed_pollfds(struct feed *f, struct pollfd *pfd, unsigned int max)

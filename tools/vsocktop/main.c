@@ -169,14 +169,10 @@ static int batch(struct feed *f, struct view_state *vs, uint64_t delay,
 			r = feed_until(f, bound);
 		} else {
 			struct pollfd pfd[VS_MAX_SYSTEMS];
-			uint64_t now = mono_ns();
 			unsigned int n = feed_pollfds(f, pfd, VS_MAX_SYSTEMS);
-			int wait =
-				now >= next ? 0 : (int)((next - now) / 1000000);
-			int every = feed_interval_ms(f);
 
-			/* events go in every @every ms: in batches, warm */
-			poll(pfd, n, wait > every ? every : wait);
+			/* events go in in batches, warm */
+			poll(pfd, n, feed_poll_ms(f, mono_ns(), next));
 			r = feed_run(f, mono_ns(), 1000000);
 			if (!r && mono_ns() < next)
 				continue;

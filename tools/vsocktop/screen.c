@@ -610,16 +610,14 @@ int screen_run(struct feed *f, struct view_state *vs, uint64_t delay,
 	while (run && !vt_stop) {
 		struct pollfd pfd[VS_MAX_SYSTEMS + 1];
 		unsigned int n;
-		uint64_t now = mono_ns();
-		int r, ch,
-			wait = now >= next ? 0 : (int)((next - now) / 1000000);
+		uint64_t now;
+		int r, ch;
 
 		pfd[0].fd = STDIN_FILENO;
 		pfd[0].events = POLLIN;
 		n = 1 + feed_pollfds(f, pfd + 1, VS_MAX_SYSTEMS);
-		/* keys wake it at once; events go in every feed_interval_ms() */
-		poll(pfd, n,
-		     wait > feed_interval_ms(f) ? feed_interval_ms(f) : wait);
+		/* keys wake it at once; events go in in batches */
+		poll(pfd, n, feed_poll_ms(f, mono_ns(), next));
 		now = mono_ns();
 		if (!s.ended) {
 			r = feed_run(f, now, 200000);

@@ -60,8 +60,12 @@ struct vs_top *feed_top(struct feed *f);
 
 /* the file descriptors to wait on (remote sockets); returns how many */
 unsigned int feed_pollfds(struct feed *f, struct pollfd *pfd, unsigned int max);
-/* how long the loop may sleep between batches: FEED_MS or REPLAY_FEED_MS */
-int feed_interval_ms(const struct feed *f);
+/*
+ * feed_poll_ms - how long the loop may sleep at @now: till the update due
+ * at @next, and no longer than FEED_MS (REPLAY_FEED_MS in a replay), so
+ * that events go in in batches
+ */
+int feed_poll_ms(const struct feed *f, uint64_t now, uint64_t next);
 /*
  * feed_run - read what the sources have and give the collector what is
  * due at wall time @now (replay: by its speed; live: what has waited the
