@@ -5,8 +5,9 @@
 # core, at one update a second with 1000 flows and 100k events/s.
 #
 # Expects BUILD_DIR/vsocktop, BUILD_DIR/vsock-trace, BUILD_DIR/vsock-report,
-# BUILD_DIR/gentrace and BUILD_DIR/maxrss (make bench builds them). Generates a 1000-flow trace into
-# BUILD_DIR/bench/ (kept and reused while gentrace is unchanged), converts
+# BUILD_DIR/gentrace and BUILD_DIR/maxrss (make bench builds them).
+# Generates a 1000-flow trace into BUILD_DIR/bench/ (kept and reused while
+# gentrace is unchanged), converts
 # it to a capture file with vsock-trace --from, and replays each at the
 # --speed that makes its events arrive at RATE events per second of wall
 # time (the trace's events divided by its time span give its own rate).
