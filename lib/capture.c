@@ -723,7 +723,7 @@ static int decode_event(const uint8_t *p, size_t n, struct vs_event *ev)
 		return 0;
 	/* bits a newer writer added: their fields follow all of ours */
 	bits &= kind_bits(kind);
-	memset(ev, 0, sizeof(*ev));
+	vs_event_clear(ev);
 	ev->kind = (uint16_t)kind;
 	ev->present = bits;
 	/* the fixed fields of the common part, then of a packet, are

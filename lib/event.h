@@ -143,6 +143,18 @@ const char *vs_type_name(unsigned int type); /* NULL if unknown */
 int vs_op_from_name(const char *s, unsigned int len);
 int vs_type_from_name(const char *s, unsigned int len);
 
+/*
+ * zero an event. In two parts: gcc turns one memset of the whole event
+ * into a rep stos, slower to start than the rest of a record's decode
+ * (perf: 15 % of vs_capture_next, 2 % of a capture replay)
+ */
+static inline void vs_event_clear(struct vs_event *ev)
+{
+	__builtin_memset(ev, 0, __builtin_offsetof(struct vs_event, pkt));
+	__builtin_memset(&ev->pkt, 0,
+			 sizeof(*ev) - __builtin_offsetof(struct vs_event, pkt));
+}
+
 static inline int vs_event_is_pkt(const struct vs_event *ev)
 {
 	return (ev->kind == VS_EV_PKT_TX || ev->kind == VS_EV_PKT_RX) &&

@@ -1137,7 +1137,7 @@ int vs_bpf_record_event(const struct vs_bpf *b, const void *rec, size_t len,
 
 	if (len < sizeof(*r))
 		return -EINVAL;
-	memset(ev, 0, sizeof(*ev));
+	vs_event_clear(ev);
 	ev->ts_ns = r->ts_ns;
 	ev->cpu = (int32_t)r->cpu;
 	ev->pid = (int32_t)r->tid;

@@ -1202,10 +1202,7 @@ int vs_text_parse_line_flags(const char *line, size_t len,
 	    (c.end - c.p >= 8 && !memcmp(c.p, "version ", 8)))
 		return VS_LINE_IGNORED;
 
-	/* in two parts: gcc turns one memset of the whole event into a
-	 * rep stos, slower to start than the rest of the line's parse */
-	memset(ev, 0, offsetof(struct vs_event, pkt));
-	memset(&ev->pkt, 0, sizeof(*ev) - offsetof(struct vs_event, pkt));
+	vs_event_clear(ev);
 	ev->cpu = -1;
 	ev->pid = -1;
 

@@ -410,7 +410,7 @@ void vs_hdr_decode(const void *wire, struct vs_hdr *h)
 
 void vs_hdr_event(const struct vs_hdr *h, bool tx, struct vs_event *ev)
 {
-	memset(ev, 0, sizeof(*ev));
+	vs_event_clear(ev);
 	ev->kind = tx ? VS_EV_PKT_TX : VS_EV_PKT_RX;
 	ev->present = VS_HAS_HDR;
 	ev->pkt.src_cid = h->src_cid;
