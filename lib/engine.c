@@ -472,6 +472,22 @@ static void on_pkt(struct vs_engine *e, const struct vs_event *ev,
 	match_add(e, ev, ref, f);
 }
 
+bool vs_engine_forget(struct vs_engine *e, struct vs_flow *f)
+{
+	struct vs_flow *rev = f->rev;
+
+	if (vs_flow_gone(f))
+		return true;
+	if (f->stall || (rev && rev->stall))
+		return false;
+	if (e->last_flow == f || e->last_flow == rev)
+		e->last_flow = NULL;
+	if (rev)
+		vs_flow_remove(e->flows, rev);
+	vs_flow_remove(e->flows, f);
+	return true;
+}
+
 int vs_engine_feed(struct vs_engine *e, const struct vs_event *ev)
 {
 	uint64_t ref;

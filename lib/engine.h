@@ -141,6 +141,14 @@ struct vs_prefetch {
 struct vs_flow *vs_engine_prefetch(const struct vs_engine *e,
 				   const struct vs_event *ev, unsigned int stage,
 				   struct vs_prefetch *pf);
+/*
+ * vs_engine_forget - drop a connection's entries on one system, @f and its
+ * reverse, for a tool that runs for days: once the connection has closed
+ * and gone quiet. Its findings stay; a later packet of it starts new
+ * entries, counting from zero. Refused (false) while a credit stall is
+ * open on either entry.
+ */
+bool vs_engine_forget(struct vs_engine *e, struct vs_flow *f);
 /* the end of input: open stalls, unanswered sends... become findings */
 int vs_engine_finish(struct vs_engine *e);
 

@@ -19,7 +19,11 @@ _Static_assert(sizeof(struct vs_flow) == 192,
  * key's hash beside the entry's index, so a lookup reads the slots (a
  * small array that stays in the cache) and touches only the entry that
  * matches: entries are big and spread, and each one missed in the cache
- * cost more than the rest of a lookup. Entries are never removed.
+ * cost more than the rest of a lookup.
+ *
+ * An entry removed (vs_flow_remove(), for a tool that runs for days) leaves
+ * its slot by backward shift, so no lookup ever meets a tombstone, and its
+ * place in the chunks is given to the next entry made.
  */
 struct slot {
 	uint32_t hash;
@@ -29,7 +33,10 @@ struct slot {
 struct vs_flow_table {
 	struct slot *slots;
 	unsigned int nslots; /* power of two */
-	unsigned int count;
+	unsigned int count; /* places used in the chunks */
+	unsigned int live;  /* ... by entries not removed */
+	uint32_t *freed;    /* places of removed entries, to be used again */
+	unsigned int nfreed, capfreed;
 	struct vs_flow **chunks;
 	unsigned int nchunks;
 	struct vs_slabs mem; /* the chunks */
@@ -68,6 +75,7 @@ void vs_flow_table_free(struct vs_flow_table *ft)
 	if (!ft)
 		return;
 	vs_slabs_free(&ft->mem);
+	free(ft->freed);
 	free(ft->chunks);
 	free(ft->slots);
 	free(ft);
@@ -101,6 +109,20 @@ static int grow(struct vs_flow_table *ft)
 	return 0;
 }
 
+/* a new entry at place @i of the chunks, zeroed */
+static struct vs_flow *make(struct vs_flow_table *ft, struct vs_flow *f,
+			    unsigned int system, const struct vs_tuple *t,
+			    uint32_t h, unsigned int i)
+{
+	f->t = *t;
+	f->system = (uint16_t)system;
+	f->index = i;
+	f->min_free = -1;
+	put_slot(ft->slots, ft->nslots - 1, h, i + 1);
+	ft->live++;
+	return f;
+}
+
 struct vs_flow *vs_flow_get(struct vs_flow_table *ft, unsigned int system,
 			    const struct vs_tuple *t, bool create)
 {
@@ -118,8 +140,15 @@ struct vs_flow *vs_flow_get(struct vs_flow_table *ft, unsigned int system,
 	if (!create)
 		return NULL;
 	/* at most half full, or a new table (an entry not yet made) */
-	if ((ft->count + 1) * 2 > ft->nslots && grow(ft))
+	if ((ft->live + 1) * 2 > ft->nslots && grow(ft))
 		return NULL;
+	if (ft->nfreed) {
+		uint32_t i = ft->freed[--ft->nfreed];
+
+		f = vs_flow_at(ft, i);
+		memset(f, 0, sizeof(*f));
+		return make(ft, f, system, t, h, i);
+	}
 	if (ft->count == ft->nchunks * CHUNK) {
 		struct vs_flow **c;
 
@@ -133,13 +162,56 @@ struct vs_flow *vs_flow_get(struct vs_flow_table *ft, unsigned int system,
 		ft->nchunks++;
 	}
 	f = &ft->chunks[ft->count / CHUNK][ft->count % CHUNK];
-	f->t = *t;
-	f->system = (uint16_t)system;
-	f->index = ft->count;
-	f->min_free = -1;
-	put_slot(ft->slots, ft->nslots - 1, h, ft->count + 1);
-	ft->count++;
-	return f;
+	return make(ft, f, system, t, h, ft->count++);
+}
+
+void vs_flow_remove(struct vs_flow_table *ft, struct vs_flow *f)
+{
+	unsigned int mask = ft->nslots - 1, i, j, home;
+	uint32_t idx1 = f->index + 1;
+
+	if (vs_flow_gone(f))
+		return;
+	i = hash(f->system, &f->t) & mask;
+	while (ft->slots[i].idx1 != idx1) {
+		if (!ft->slots[i].idx1)
+			return; /* not in this table */
+		i = (i + 1) & mask;
+	}
+	/*
+	 * Backward shift: each later slot of the run moves into the hole
+	 * unless its home lies cyclically after the hole and at or before it
+	 */
+	for (j = (i + 1) & mask; ft->slots[j].idx1; j = (j + 1) & mask) {
+		home = ft->slots[j].hash & mask;
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			ft->slots[i] = ft->slots[j];
+			i = j;
+		}
+	}
+	ft->slots[i].idx1 = 0;
+	ft->slots[i].hash = 0;
+	ft->live--;
+	if (ft->nfreed == ft->capfreed) {
+		unsigned int cap = ft->capfreed ? ft->capfreed * 2 : 256;
+		uint32_t *v = realloc(ft->freed, cap * sizeof(*v));
+
+		if (v) {
+			ft->freed = v;
+			ft->capfreed = cap;
+		}
+	}
+	/* with no room to list it, the place stays unused: nothing is lost */
+	if (ft->nfreed < ft->capfreed)
+		ft->freed[ft->nfreed++] = f->index;
+	memset(f, 0, sizeof(*f));
+	f->index = idx1 - 1;
+	f->system = VS_FLOW_GONE;
+}
+
+unsigned int vs_flow_live(const struct vs_flow_table *ft)
+{
+	return ft->live;
 }
 
 uint32_t vs_flow_hash(unsigned int system, const struct vs_tuple *t)

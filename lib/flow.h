@@ -104,7 +104,7 @@ struct vs_flow {
 	uint16_t type;	    /* STREAM/SEQPACKET, 0 until seen */
 	uint32_t ops_tx;    /* bit (1 << op) for ops this system sent */
 	uint32_t ops_rx;    /* ... and received, in this direction */
-	uint32_t index;	    /* creation order */
+	uint32_t index;	    /* place in the table: vs_flow_at() */
 	uint64_t tx_bytes;  /* RW payload, packets allocated (sent) */
 	uint64_t tx_pkts;
 	uint64_t rx_bytes;  /* RW payload, packets received */
@@ -121,6 +121,14 @@ struct vs_flow {
 	uint64_t stalled_ns;	/* total time spent stalled */
 } __attribute__((aligned(64)));
 
+/* the system of an entry vs_flow_remove() took out */
+#define VS_FLOW_GONE UINT16_MAX
+
+static inline bool vs_flow_gone(const struct vs_flow *f)
+{
+	return f->system == VS_FLOW_GONE;
+}
+
 struct vs_flow_table;
 
 struct vs_flow_table *vs_flow_table_new(void);
@@ -128,8 +136,21 @@ void vs_flow_table_free(struct vs_flow_table *ft);
 /* returns the entry, creating it when @create; NULL on ENOMEM or absent */
 struct vs_flow *vs_flow_get(struct vs_flow_table *ft, unsigned int system,
 			    const struct vs_tuple *t, bool create);
+/*
+ * vs_flow_remove - take @f out of the table: lookups no longer find it
+ * and its memory goes to the next entry made; until then it reads as gone
+ * (vs_flow_gone()), with no links (rev, priv, stall: NULL). The caller
+ * has freed what it hung on the entry. The reverse entry stays.
+ */
+void vs_flow_remove(struct vs_flow_table *ft, struct vs_flow *f);
+/* places in use: entries, and removed ones not yet made again */
 unsigned int vs_flow_count(const struct vs_flow_table *ft);
-/* entries in creation order; i < vs_flow_count() */
+/* entries in the table */
+unsigned int vs_flow_live(const struct vs_flow_table *ft);
+/*
+ * the entry at place i < vs_flow_count(): in creation order while none
+ * was removed; skip those vs_flow_gone() says were
+ */
 struct vs_flow *vs_flow_at(const struct vs_flow_table *ft, unsigned int i);
 /* vs_flow_hash - the hash vs_flow_get() looks up @t of @system by */
 uint32_t vs_flow_hash(unsigned int system, const struct vs_tuple *t);

@@ -21,7 +21,8 @@
 #define VS_TOP_FMAX 256 /* finished findings kept for display */
 /*
  * Rows come ROW_SLAB to a slab (about 112 KiB, see slab.h). A row's first
- * cache line is what every packet touches, so rows start on one.
+ * cache line is what every packet touches, so rows start on one. A row
+ * forgotten (forget()) goes, zeroed, to a list the next rows come from.
  */
 #define ROW_SLAB 64
 #define ROW_SLAB_BYTES (ROW_SLAB * sizeof(struct vs_top_row))
@@ -38,7 +39,9 @@ struct vs_top {
 	struct vs_top_sys prev[VS_MAX_SYSTEMS]; /* totals at the last tick */
 	struct vs_top_row **rows; /* in the order they came: slab by slab */
 	struct vs_slabs slabs; /* the rows */
+	struct vs_top_row *spare; /* zeroed, linked by next */
 	unsigned int nrows, cap;
+	uint64_t forgotten; /* connections dropped from memory */
 	struct vs_top_row **hash;
 	unsigned int hsize; /* power of two */
 	size_t fseen; /* engine findings counted into rows */
@@ -167,13 +170,18 @@ static struct vs_top_row *row_get(struct vs_top *t, const struct vs_tuple *p,
 	}
 	if (t->nrows >= t->hsize && grow(t))
 		return NULL;
-	if (t->nrows % ROW_SLAB == 0) {
+	if (!t->spare) {
 		r = vs_slab_get(&t->slabs);
 		if (!r)
 			return NULL;
-	} else {
-		r = t->rows[t->nrows - 1] + 1;
+		/* the first row of the slab first, as the rows came before */
+		for (unsigned int i = ROW_SLAB; i--;) {
+			r[i].next = t->spare;
+			t->spare = &r[i];
+		}
 	}
+	r = t->spare;
+	t->spare = r->next;
 	/* a request comes from the initiator, the A end: no flip() later */
 	r->t = create == ROW_FROM ? *p : k;
 	b = vs_tuple_hash(&k) & (t->hsize - 1);
@@ -508,8 +516,56 @@ static int findings_tick(struct vs_top *t)
 	return 0;
 }
 
+/*
+ * Drop a hidden row and its connection's flow entries from memory, for a
+ * vsocktop that runs for days: when it has been quiet for longer than the
+ * matcher may still answer for its packets, no stall is open on it and
+ * the clocks are known (without them, lost-packet findings look at whole
+ * flows). A later packet of it makes it again, counting from zero.
+ * Returns whether it went.
+ */
+static bool forget(struct vs_top *t, struct vs_top_row *r, uint64_t now)
+{
+	const struct vs_engine *e = t->e;
+	uint64_t settle = 2 * e->opt.irq_timeout_ns + 1000000000ull;
+	struct vs_top_row **pp;
+	struct vs_tuple k;
+
+	if (now <= r->last_ts || now - r->last_ts <= settle)
+		return false;
+	for (unsigned int i = 1; i < t->nsys; i++)
+		if (!vs_engine_clocks_known(e, 0, i))
+			return false;
+	for (unsigned int i = 0; i < t->nsys; i++)
+		for (unsigned int d = 0; d < 2; d++) {
+			const struct vs_flow *f = r->fl[i][d];
+
+			if (f && (f->stall || (f->rev && f->rev->stall)))
+				return false;
+		}
+	for (unsigned int i = 0; i < t->nsys; i++)
+		for (unsigned int d = 0; d < 2; d++)
+			if (r->fl[i][d])
+				vs_engine_forget(t->e, r->fl[i][d]);
+	k = canon(&r->t);
+	for (pp = &t->hash[vs_tuple_hash(&k) & (t->hsize - 1)]; *pp;
+	     pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			break;
+		}
+	}
+	memset(r, 0, sizeof(*r));
+	r->next = t->spare;
+	t->spare = r;
+	t->forgotten++;
+	return true;
+}
+
 static int tick(struct vs_top *t, uint64_t now, bool rates)
 {
+	unsigned int kept = 0;
+
 	uint64_t dt;
 
 	if (!now)
@@ -548,15 +604,21 @@ static int tick(struct vs_top *t, uint64_t now, bool rates)
 	for (unsigned int i = 0; i < t->nrows; i++) {
 		struct vs_top_row *r = t->rows[i];
 
-		if (r->hidden)
-			continue;
-		row_tick(t, r, dt, now, rates);
-		/* a connection that ended leaves the view after a while */
-		if (t->keep_closed != UINT64_MAX && now > r->last_ts &&
-		    now - r->last_ts > t->keep_closed &&
-		    (!strcmp(r->state, "closed") || !strcmp(r->state, "reset")))
-			r->hidden = true;
+		if (!r->hidden) {
+			row_tick(t, r, dt, now, rates);
+			/* a connection that ended leaves the view after a while */
+			if (t->keep_closed != UINT64_MAX && now > r->last_ts &&
+			    now - r->last_ts > t->keep_closed &&
+			    (!strcmp(r->state, "closed") ||
+			     !strcmp(r->state, "reset")))
+				r->hidden = true;
+		}
+		/* ... and memory, once nothing can come of it any more; not
+		 * at the end, where the report on it is made */
+		if (!(r->hidden && !t->finished && forget(t, r, now)))
+			t->rows[kept++] = r;
 	}
+	t->nrows = kept;
 	return findings_tick(t);
 }
 
@@ -630,6 +692,11 @@ uint64_t vs_top_now(const struct vs_top *t)
 uint64_t vs_top_interval(const struct vs_top *t)
 {
 	return t->interval;
+}
+
+uint64_t vs_top_forgotten(const struct vs_top *t)
+{
+	return t->forgotten;
 }
 
 bool vs_top_finished(const struct vs_top *t)

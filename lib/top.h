@@ -159,6 +159,8 @@ const struct vs_top_finding *vs_top_finding(const struct vs_top *t,
 uint64_t vs_top_now(const struct vs_top *t);
 uint64_t vs_top_interval(const struct vs_top *t);
 bool vs_top_finished(const struct vs_top *t);
+/* connections dropped from memory after they closed (vs_engine_forget()) */
+uint64_t vs_top_forgotten(const struct vs_top *t);
 
 /* write the findings, finished ones only, as vsock-report -q does */
 int vs_top_write_findings(FILE *out, const struct vs_top *t);

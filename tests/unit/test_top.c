@@ -557,6 +557,121 @@ out:
 	vs_top_free(t);
 }
 
+/* ---- memory: closed connections are forgotten ------------------------- */
+
+/* the guest's @gport connects at @ts, sends one packet, shuts down, and
+ * the host resets it: "closed" by @ts + 4 ms */
+static void short_conn(struct vs_top *t, uint64_t ts, uint32_t gport)
+{
+	connect_at(t, ts, gport, BIG);
+	xfer(t, ts + 1 * EVG_MS, true, gport, VS_OP_RW, 1000, BIG, 0);
+	xfer(t, ts + 2 * EVG_MS, true, gport, VS_OP_SHUTDOWN, 0, BIG, 0);
+	xfer(t, ts + 3 * EVG_MS, false, gport, VS_OP_RST, 0, BIG, 1000);
+}
+
+/*
+ * 300 short connections, one every 10 ms, a tick every 100 ms: each
+ * leaves the view at once (--keep-closed 0) and memory once the matcher
+ * is done with it (2 x the 100 ms interrupt timeout + 1 s): rows and
+ * engine entries stay at what 1.2 s of connections hold, and places are
+ * used again. One that comes back starts a new row from zero.
+ */
+static void t_forget_closed(void)
+{
+	enum { N = 300 };
+	struct vs_top *t = top(0);
+	const struct vs_engine *e;
+	unsigned int most_rows = 0, most_live = 0;
+	const struct vs_top_row *r;
+	uint64_t ts = 0;
+
+	if (!t)
+		return;
+	e = vs_top_engine(t);
+	vs_top_set_keep_closed(t, 0);
+	for (unsigned int c = 0; c < N; c++) {
+		ts = 1 * EVG_MS + c * 10 * EVG_MS;
+		short_conn(t, ts, (uint32_t)(2000 + c));
+		if (c % 10 == 9) {
+			CHECK_EQ_U(vs_top_tick(t, ts + 5 * EVG_MS), 0);
+			if (vs_top_nrows(t) > most_rows)
+				most_rows = vs_top_nrows(t);
+			if (vs_flow_live(e->flows) > most_live)
+				most_live = vs_flow_live(e->flows);
+		}
+	}
+	/* 1.2 s + a tick of connections: 130, of 300 */
+	CHECK(most_rows >= 120 && most_rows <= 135);
+	/* four entries each: two directions on two systems */
+	CHECK(most_live <= 4 * 135);
+	CHECK(vs_flow_count(e->flows) <= 4 * 135);
+	CHECK(vs_top_forgotten(t) >= N - 135);
+	/* they are not in the list while they wait */
+	CHECK_EQ_U(vs_top_select(t, NULL, VS_TOP_SORT_RATE, false,
+				 (const struct vs_top_row *[N]){ 0 }),
+		   0);
+	CHECK_EQ_U(vs_top_tick(t, ts + 2000 * EVG_MS), 0);
+	CHECK_EQ_U(vs_top_nrows(t), 0);
+	CHECK_EQ_U(vs_flow_live(e->flows), 0);
+	CHECK_EQ_U(vs_top_forgotten(t), N);
+	/* a late packet of the first: a new row, counting from it */
+	ts += 2100 * EVG_MS;
+	xfer(t, ts, true, 2000, VS_OP_RW, 700, BIG, 0);
+	CHECK_EQ_U(vs_top_tick(t, ts + 10 * EVG_MS), 0);
+	r = only_row(t);
+	if (r) {
+		/* no request seen: the lower CID, the host's, is the A end */
+		CHECK(evg_tuple_is(&r->t, H_CID, H_PORT, G_CID, 2000));
+		CHECK_EQ_U(r->d[1].bytes, 700);
+		CHECK_EQ_U(r->d[1].pkts, 1);
+		CHECK_STR(r->state, "open");
+	}
+	CHECK_EQ_U(vs_flow_live(e->flows), 4);
+	vs_top_free(t);
+}
+
+/* kept while the clocks are not known, for ever by default, and at the
+ * end; an entry with a stall open is never forgotten */
+static void t_forget_kept(void)
+{
+	struct vs_options opt;
+	struct vs_top *t;
+	struct vs_flow *f;
+
+	vs_options_default(&opt);
+	t = vs_top_new(&opt, 2, names); /* clocks unknown */
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	vs_top_set_keep_closed(t, 0);
+	short_conn(t, 1 * EVG_MS, 2000);
+	CHECK_EQ_U(vs_top_tick(t, 5000 * EVG_MS), 0);
+	CHECK_EQ_U(vs_top_nrows(t), 1);
+	CHECK_EQ_U(vs_top_forgotten(t), 0);
+	vs_top_free(t);
+
+	t = top(0); /* keep_closed: for ever */
+	if (!t)
+		return;
+	short_conn(t, 1 * EVG_MS, 2000);
+	CHECK_EQ_U(vs_top_tick(t, 5000 * EVG_MS), 0);
+	CHECK_EQ_U(vs_top_nrows(t), 1);
+	CHECK_EQ_U(vs_top_forgotten(t), 0);
+	vs_top_free(t);
+
+	t = top(100 * EVG_MS);
+	if (!t)
+		return;
+	stall_start(t);
+	f = engine_flow(t, GUEST, G_CID, 1024, H_CID, H_PORT);
+	CHECK(f != NULL && f->stall != NULL);
+	if (f) {
+		CHECK(!vs_engine_forget(vs_top_engine(t), f));
+		CHECK(engine_flow(t, GUEST, G_CID, 1024, H_CID, H_PORT) == f);
+	}
+	vs_top_free(t);
+}
+
 /* ---- sorting and filters ---------------------------------------------- */
 
 /*
@@ -735,6 +850,8 @@ VS_TEST_MAIN({ "top_row_merges_directions_and_systems", t_row_merges },
 	     { "top_stall_ongoing_then_finding", t_stall_ongoing_then_found },
 	     { "top_finish_turns_open_stall_into_finding",
 	       t_finish_open_stall },
+	     { "top_forget_closed_connections", t_forget_closed },
+	     { "top_forget_kept", t_forget_kept },
 	     { "top_sort_keys_and_reverse", t_sort },
 	     { "top_sort_names", t_sort_names },
 	     { "top_filter_parse", t_filter_parse },

@@ -85,7 +85,7 @@ static void usage(FILE *f)
 "      --keep-closed SECONDS\n"
 "                          how long a closed or reset connection stays on\n"
 "                          the list after its last packet (default 10), or\n"
-"                          forever\n"
+"                          forever; then its memory is freed\n"
 		"\n"
 		"Analysis (as vsock-report):\n"
 		"      --stall-ms MS       credit stall threshold (default "

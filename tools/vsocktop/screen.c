@@ -640,6 +640,9 @@ int screen_run(struct feed *f, struct view_state *vs, uint64_t delay,
 				next = now + delay;
 			if (!s.paused && !s.ended) {
 				vs_top_tick(t, feed_clock(f));
+				/* a tick may free rows: keys must not meet them */
+				if (select_rows(&s))
+					s.nrows = 0;
 				dirty = true;
 				if (iterations > 0 && ++it >= iterations)
 					run = false;
