@@ -44,6 +44,20 @@ out=$("$TRACE" --duration -1 2>&1); rc=$?
 check trace_bad_duration [ $rc -eq 2 ]
 "$TRACE" --help >"$TMP/help" 2>&1
 check trace_help [ $? -eq 0 ]
+# -o -: standard output, the same bytes as a file, and no file named "-"
+FIX=tests/fixtures/text/seed000-linux.trace
+if [ -r "$FIX" ]; then
+	had=$([ -e ./- ] && echo y)
+	"$TRACE" -q --from "$FIX" -o - >"$TMP/stdout.vscap" &&
+		"$TRACE" -q --from "$FIX" -o "$TMP/file.vscap" &&
+		[ -s "$TMP/file.vscap" ] &&
+		cmp -s "$TMP/stdout.vscap" "$TMP/file.vscap" &&
+		{ [ -n "$had" ] || [ ! -e ./- ]; }
+	check trace_output_dash_is_stdout [ $? -eq 0 ]
+	[ -n "$had" ] || rm -f ./-
+else
+	fail trace_output_dash_is_stdout "$FIX missing"
+fi
 
 if [ "$(id -u)" != 0 ]; then
 	for t in trace_tracefs_irq trace_tracefs_report trace_tracefs_refused trace_sigint_summary trace_stream_tcp trace_capture_read trace_capture_sigkill_readable trace_bpf_auto_irq trace_bpf_vring_refused trace_nothing_attached_exit1 trace_tracefs_instance_gone; do

@@ -53,8 +53,8 @@ static void usage(FILE *f)
 "where it does not, for vsock-report(1) and vsocktop(8).\n"
 "\n"
 "Options:\n"
-"  -o, --output FILE       write the capture there (default: standard\n"
-"                          output)\n"
+"  -o, --output FILE       write the capture there (default, or -:\n"
+"                          standard output)\n"
 "      --format F          capture (default) or text (the lines of cat trace)\n"
 "  -b, --backend B         auto (default: BPF when it loads, else tracefs),\n"
 "                          bpf or tracefs\n"
@@ -476,7 +476,8 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:b:p:d:qhV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
-			output = optarg;
+			/* "-": standard output, as without -o */
+			output = strcmp(optarg, "-") ? optarg : NULL;
 			break;
 		case OPT_FORMAT:
 			if (!strcmp(optarg, "text"))
