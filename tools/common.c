@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "common.h"
 
 void error(const char *fmt, ...)
@@ -86,4 +87,12 @@ int parse_time(const char *s, uint64_t *ns)
 		return -1;
 	*ns = (uint64_t)(v * mul);
 	return 0;
+}
+
+uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }

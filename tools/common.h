@@ -28,4 +28,7 @@ int parse_ms(const char *s, uint64_t *ns);
 /* "123.456" seconds, or a number with ns/us/ms/s, into nanoseconds */
 int parse_time(const char *s, uint64_t *ns);
 
+/* CLOCK_MONOTONIC in nanoseconds */
+uint64_t mono_ns(void);
+
 #endif /* VS_TOOLS_COMMON_H */

@@ -2,11 +2,16 @@
 # Makes a two-system trace pair: a host (CID 2) and a guest (CID 3) whose
 # clock is the host's + OFF ns (+ DRIFT ppm), exchanging request/response
 # packets with latencies of 30-90 us. Packet DROP (1-based, host→guest) is
-# sent but never received; the guest keeps receiving the others.
+# sent but never received; the guest keeps receiving the others. From host
+# time SLEW_AT ns on, the guest's clock runs SLEW ppm faster still, as
+# when NTP slews it (default: never).
 #   awk -v OFF=1000123456789 -v N=200 -v DROP=77 -v DRIFT=0 \
 #       -v HOST=h.trace -v GUEST=g.trace -f mkpair.awk
 function ts(ns) { return sprintf("%d.%06d", int(ns / 1e9), int((ns % 1e9) / 1000)) }
-function gclock(ns) { return ns + OFF + DRIFT * 1e-6 * ns }
+function gclock(ns) {
+	return ns + OFF + DRIFT * 1e-6 * ns + \
+		(SLEW && ns > SLEW_AT ? SLEW * 1e-6 * (ns - SLEW_AT) : 0)
+}
 function hline(ns, comm, ev, args) {
 	printf "%16s [000] ..... %s: %s: %s\n", comm, ts(ns), ev, args > HOST
 }

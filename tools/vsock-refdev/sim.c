@@ -158,14 +158,6 @@ struct side {
 	int err;
 };
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t rel_now(const struct side *s)
 {
 	return mono_ns() - s->sh->start_mono;

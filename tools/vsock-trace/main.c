@@ -78,6 +78,9 @@ static void usage(FILE *f)
 "                          BPF ring buffer (default 4096)\n"
 "      --from FILE         read a saved trace or capture instead of the\n"
 "                          kernel, and write it in --format\n"
+"      --speed X           with --from: send the events at X times the pace\n"
+"                          of their timestamps, as if captured now (default:\n"
+"                          all at once)\n"
 "  -q, --quiet             no summary at the end\n"
 "  -h, --help              show this help\n"
 "  -V, --version           show the version\n"
@@ -95,6 +98,7 @@ enum {
 	OPT_STREAM,
 	OPT_FROM,
 	OPT_ALL_VQ,
+	OPT_SPEED,
 };
 
 static const struct option opts[] = {
@@ -111,6 +115,7 @@ static const struct option opts[] = {
 	{ "stream", required_argument, NULL, OPT_STREAM },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "all-virtqueues", no_argument, NULL, OPT_ALL_VQ },
+	{ "speed", required_argument, NULL, OPT_SPEED },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -270,14 +275,6 @@ static int open_stream(const char *spec, int *fd, char *err, size_t errlen)
 	return r;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void summary(const struct vs_backend *be, const struct out *o,
 		    uint64_t lost)
 {
@@ -419,9 +416,35 @@ static int close_sinks(struct out *o)
 }
 
 /* --from: a saved trace or capture, written in the format asked for */
-static int convert(const char *from, const char *output, const char *stream,
-		   struct out *o, const char *sysname, bool quiet)
+/*
+ * --speed: hold an event of time @ts back until its time has come, @speed
+ * times faster than the trace's own clock from @t0 (the first event) at
+ * wall time @w0; what was written goes out first, whole records as live
+ */
+static void pace(struct out *o, uint64_t t0, uint64_t w0, uint64_t ts,
+		 double speed)
 {
+	uint64_t due, now;
+	struct timespec d;
+
+	if (ts <= t0)
+		return;
+	due = w0 + (uint64_t)((double)(ts - t0) / speed);
+	now = mono_ns();
+	if (due <= now + 1000000) /* within a millisecond: on time */
+		return;
+	for (unsigned int i = 0; i < o->nsinks; i++)
+		sink_flush(&o->sink[i]);
+	d.tv_sec = (time_t)((due - now) / 1000000000ull);
+	d.tv_nsec = (long)((due - now) % 1000000000ull);
+	nanosleep(&d, NULL); /* a signal ends it early: stop is checked */
+}
+
+static int convert(const char *from, const char *output, const char *stream,
+		   struct out *o, const char *sysname, bool quiet,
+		   double speed)
+{
+	uint64_t t0 = 0, w0 = 0;
 	struct vs_capture_info info;
 	struct vs_source *src = vs_source_open(from);
 	const struct vs_source_stats *st;
@@ -443,8 +466,18 @@ static int convert(const char *from, const char *output, const char *stream,
 		vs_source_close(src);
 		return 2;
 	}
-	while (!stop && (r = vs_source_next_ref(src, &ev)) > 0)
+	while (!stop && (r = vs_source_next_ref(src, &ev)) > 0) {
+		if (speed > 0 && (ev->present & VS_HAS_TS)) {
+			if (!w0) {
+				t0 = ev->ts_ns;
+				w0 = mono_ns();
+			}
+			pace(o, t0, w0, ev->ts_ns, speed);
+			if (stop)
+				break;
+		}
 		on_event(o, ev);
+	}
 	st = vs_source_stats(src);
 	record_lost(o, st->lost);
 	if (r < 0)
@@ -471,6 +504,7 @@ int main(int argc, char **argv)
 	uint64_t dur_ns = 0, t0;
 	char err[512], host[64];
 	bool quiet = false;
+	double speed = 0;
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "o:b:p:d:qhV", opts, NULL)) != -1) {
@@ -558,6 +592,10 @@ int main(int argc, char **argv)
 		case OPT_FROM:
 			from = optarg;
 			break;
+		case OPT_SPEED:
+			if (fnum(optarg, 0, 1e9, &speed) || !(speed > 0))
+				return bad("--speed", optarg);
+			break;
 		case OPT_ALL_VQ:
 			bo.vq_all = true;
 			break;
@@ -589,8 +627,13 @@ int main(int argc, char **argv)
 	 * reader too) */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (speed > 0 && !from) {
+		error("invalid --speed: it paces --from only");
+		return 2;
+	}
 	if (from)
-		return convert(from, output, stream, &out, sysname, quiet);
+		return convert(from, output, stream, &out, sysname, quiet,
+			       speed);
 	ret = vs_backend_open(backend, &bo, &be, err, sizeof(err));
 	if (ret) {
 		error("failed to start capturing: %s", err);

@@ -102,14 +102,6 @@ struct feed {
 	struct vs_corr *corr; /* packets for the clocks, until aligned */
 };
 
-uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 struct vs_top *feed_top(struct feed *f)
 {
 	return f->top;
@@ -686,11 +678,13 @@ static int live_run(struct feed *f, uint64_t now, unsigned long budget)
 	 * The merge, as vs_inputs does it: the earliest of the queues'
 	 * first events goes in while every system still talking has one
 	 * waiting. A system whose reader found nothing new for the hold
-	 * time, or whose stream ended, holds nothing up.
+	 * time, or whose stream ended, holds nothing up. (A stream's quiet
+	 * time is read during this call, after @now: no quiet time yet.)
 	 */
 	for (unsigned int s = 0; s < f->nsys; s++)
 		f->waitfor[s] = f->nsys > 1 && f->arrived[s] &&
 				!(f->idle[s] && f->quiet[s] &&
+				  now > f->quiet[s] &&
 				  now - f->quiet[s] > f->o.hold_ns) &&
 				!(s >= f->rbase && f->rm[s - f->rbase].eof);
 	if (live_merge(f, budget))

@@ -26,8 +26,6 @@
  */
 #define REPLAY_FEED_MS 250
 
-
-uint64_t mono_ns(void);
 /* SIGINT or SIGTERM came */
 extern volatile sig_atomic_t vt_stop;
 
