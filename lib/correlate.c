@@ -1132,6 +1132,24 @@ static void fit_clock(struct pair_ctx *p, struct vs_clock *ck)
 	ck->anchor = t0 - ck->offset_ns;
 }
 
+#define ROUGH_TIGHT_NS 1000000 /* a cluster of votes within a latency */
+
+/* the most values of sorted @v within @width: how many, and the first */
+static void densest(const struct vec *v, int64_t width, size_t *best,
+		    size_t *first)
+{
+	*best = 0;
+	*first = 0;
+	for (size_t i = 0, j = 0; i < v->n; i++) {
+		while (v->v[i] - v->v[j] > width)
+			j++;
+		if (i - j + 1 > *best) {
+			*best = i - j + 1;
+			*first = j;
+		}
+	}
+}
+
 static size_t count_off(const struct vs_corr *c, unsigned int s)
 {
 	size_t n = 0;
@@ -1162,12 +1180,22 @@ static int estimate_pair(struct vs_corr *c, unsigned int x, unsigned int y,
 		return err;
 	}
 	qsort(cand.v, cand.n, sizeof(*cand.v), cmp_i64);
-	for (size_t i = 0, j = 0; i < cand.n; i++) {
-		while (cand.v[i] - cand.v[j] > (int64_t)max_lat)
-			j++;
-		if (i - j + 1 > best) {
-			best = i - j + 1;
-			bi = j;
+	densest(&cand, (int64_t)max_lat, &best, &bi);
+	/*
+	 * Aligned from the start and from the end, a key's packets vote for
+	 * two offsets when the captures began together but one ran longer
+	 * (a live stream ahead of the other): as many votes each. The true
+	 * one's lie within the packets' latency, the other's spread by the
+	 * jitter of every gap between: when a millisecond holds a quarter
+	 * of the votes, that millisecond it is.
+	 */
+	{
+		size_t nbest = 0, nbi = 0;
+
+		densest(&cand, ROUGH_TIGHT_NS, &nbest, &nbi);
+		if (nbest * 4 >= best) {
+			best = nbest;
+			bi = nbi;
 		}
 	}
 	rough = cand.v[bi + best / 2];

@@ -4,7 +4,8 @@
 # packets with latencies of 30-90 us. Packet DROP (1-based, host→guest) is
 # sent but never received; the guest keeps receiving the others. From host
 # time SLEW_AT ns on, the guest's clock runs SLEW ppm faster still, as
-# when NTP slews it (default: never).
+# when NTP slews it (default: never). THINK ns at most (default 0) of
+# random think time between exchanges makes the traffic less periodic.
 #   awk -v OFF=1000123456789 -v N=200 -v DROP=77 -v DRIFT=0 \
 #       -v HOST=h.trace -v GUEST=g.trace -f mkpair.awk
 function ts(ns) { return sprintf("%d.%06d", int(ns / 1e9), int((ns % 1e9) / 1000)) }
@@ -42,6 +43,6 @@ BEGIN {
 		hfwd += 64
 		hline(t + lat, "vhost-812-812", "virtio_transport_recv_pkt", \
 			sprintf("3:5000 -> 2:1024 len=64 type=STREAM op=RW flags=0x0 buf_alloc=262144 fwd_cnt=%d", gfwd))
-		t += lat + 800000
+		t += lat + 800000 + int(rand() * THINK)
 	}
 }

@@ -637,6 +637,62 @@ static void t_corr_empty(void)
 	vs_corr_free(NULL);
 }
 
+/*
+ * Two captures that start together, one running 30 % longer (a live
+ * stream ahead of the other): every packet alike, rounds with a random
+ * think time between. Aligned from the end, each key's packets vote for a
+ * wrong offset as often as for the right one; the right one's votes lie
+ * within the latency. Both ways round: system 0's capture the longer,
+ * then system 1's.
+ */
+static void t_corr_one_runs_longer(void)
+{
+	for (unsigned int longer = 0; longer < 2; longer++) {
+		struct vs_corr *c = vs_corr_new(2);
+		struct vs_clock ck[2];
+		struct truth tr = { .drift = 0 };
+		uint32_t x = 0x2545f491u;
+		uint64_t t = T0;
+		const unsigned int n = 1000, cut = n * 10 / 13;
+
+		CHECK(c != NULL);
+		if (!c)
+			return;
+		tr.min_rtt = UINT64_MAX;
+		for (unsigned int i = 0; i < n; i++) {
+			uint64_t l0 = 30 * EVG_US + xs(&x) % (60 * EVG_US + 1);
+			uint64_t l1 = 30 * EVG_US + xs(&x) % (60 * EVG_US + 1);
+			uint64_t u = t + l0 + 20 * EVG_US;
+			bool in0 = longer == 0 || i < cut;
+			bool in1 = longer == 1 || i < cut;
+
+			if (in0) {
+				corr_pkt(c, 0, t, VS_EV_PKT_TX, 2, 1024, 3,
+					 5000, 64);
+				corr_pkt(c, 0, u + l1, VS_EV_PKT_RX, 3, 5000, 2,
+					 1024, 64);
+			}
+			if (in1) {
+				corr_pkt(c, 1, local1(&tr, t + l0),
+					 VS_EV_PKT_RX, 2, 1024, 3, 5000, 64);
+				corr_pkt(c, 1, local1(&tr, u), VS_EV_PKT_TX,
+					 3, 5000, 2, 1024, 64);
+			}
+			if (i < cut && l0 + l1 < tr.min_rtt)
+				tr.min_rtt = l0 + l1;
+			if (i < cut)
+				tr.last_ref = u + l1;
+			t = u + l1 + 800 * EVG_US + xs(&x) % (2 * EVG_MS);
+		}
+		CHECK_EQ_U(vs_corr_estimate(c, ck, 100 * EVG_MS), 0);
+		check_clock(&ck[1], &tr);
+		CHECK(llabs(ck[1].offset_ns + (int64_t)SKEW) <=
+		      (int64_t)ck[1].uncertainty_ns);
+		CHECK_EQ_U(ck[1].pairs, 2 * cut);
+		vs_corr_free(c);
+	}
+}
+
 /* the clock model's two directions agree */
 static void t_clock_roundtrip(void)
 {
@@ -845,4 +901,5 @@ VS_TEST_MAIN({ "match_in_order", t_match_in_order },
 	     { "corr_one_direction", t_corr_one_direction },
 	     { "corr_nothing_common", t_corr_nothing_common },
 	     { "corr_empty", t_corr_empty },
+	     { "corr_one_runs_longer", t_corr_one_runs_longer },
 	     { "clock_roundtrip", t_clock_roundtrip })
