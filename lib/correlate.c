@@ -774,6 +774,7 @@ struct pair_ctx {
 	unsigned int x, y;
 	struct vec lo_t, lo_v; /* off >= v, at time t */
 	struct vec hi_t, hi_v; /* off <= v */
+	bool bent;	       /* no line fitted them, even trimmed */
 	int err;
 };
 
@@ -876,6 +877,7 @@ static void pair_reset(struct pair_ctx *p)
 	free(p->hi_t.v);
 	free(p->hi_v.v);
 	memset(&p->lo_t, 0, 4 * sizeof(struct vec));
+	p->bent = false;
 	p->err = 0;
 }
 
@@ -1073,6 +1075,7 @@ static void fit_clock(struct pair_ctx *p, struct vs_clock *ck)
 		     n++)
 			trim_outliers(p, k, t0);
 		if (n == 8) {
+			p->bent = true;
 			bounds_at(p, k, t0, &lo, &hi);
 		} else {
 			/*
@@ -1223,6 +1226,7 @@ static int estimate_pair(struct vs_corr *c, unsigned int x, unsigned int y,
 			(ck->has_uncertainty ? ck->uncertainty_ns * 2 : 0) +
 			1000000;
 		struct vs_clock first = *ck;
+		bool bent = p.bent;
 
 		/* on the refined clock a receive seldom comes before its
 		 * send: pair those only by offset */
@@ -1233,6 +1237,16 @@ static int estimate_pair(struct vs_corr *c, unsigned int x, unsigned int y,
 			goto out;
 		if (p.lo_v.n || p.hi_v.n)
 			fit_clock(&p, ck);
+		/*
+		 * The second pass pairs only what lies near the first line:
+		 * when no line fitted all the first pass's pairs, its fit
+		 * looks tighter than it is. A clock whose rate changed (an
+		 * NTP slew) does that, and so do pairs matched wrongly.
+		 */
+		if (bent || p.bent)
+			strncat(ck->note, "; no one line fits them all: "
+					  "the drift may have changed",
+				sizeof(ck->note) - strlen(ck->note) - 1);
 	}
 out:
 	pair_reset(&p);

@@ -401,6 +401,8 @@ static void t_match_free_pending(void)
 
 struct truth {
 	double drift;	   /* of system 1's clock, in ppm: fast > 0 */
+	double slew;	   /* and this much faster still from slew_at on */
+	uint64_t slew_at;
 	uint64_t min_rtt;  /* smallest lat(there) + lat(back) of a round */
 	uint64_t lat_min[2], lat_max[2];
 	uint64_t last_ref; /* the last packet */
@@ -410,7 +412,11 @@ struct truth {
 static uint64_t local1(const struct truth *tr, uint64_t ref)
 {
 	return ref + SKEW +
-	       (uint64_t)llround(tr->drift * 1e-6 * ((double)ref - T0));
+	       (uint64_t)llround(tr->drift * 1e-6 * ((double)ref - T0)) +
+	       (tr->slew && ref > tr->slew_at ?
+			(uint64_t)llround(tr->slew * 1e-6 *
+					  (double)(ref - tr->slew_at)) :
+			0);
 }
 
 /* and back: the true reference time of system 1's @local */
@@ -564,6 +570,29 @@ static void t_corr_drift(void)
 	CHECK_EQ_U(vs_corr_estimate(c, ck, 100 * EVG_MS), 0);
 	check_clock(&ck[1], &tr);
 	CHECK(fabs(ck[1].drift_ppm - 50) < 5);
+	CHECK(!strstr(ck[1].note, "one line"));
+	vs_corr_free(c);
+}
+
+/*
+ * A clock whose rate changes (an NTP slew: 500 ppm more from 5 s on):
+ * one line fits it only at the cost of its pairs, and the note says so
+ */
+static void t_corr_drift_changed(void)
+{
+	struct vs_corr *c = vs_corr_new(2);
+	struct vs_clock ck[2];
+	struct truth tr = { .drift = 50, .slew = 500, .slew_at = T0 + 5 * EVG_S };
+
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	gen(c, &tr, 2000, 10 * EVG_MS, true);
+	CHECK_EQ_U(vs_corr_estimate(c, ck, 100 * EVG_MS), 0);
+	CHECK(ck[1].known);
+	CHECK(strstr(ck[1].note, "no one line fits them all") != NULL);
+	if (vs_check_failed)
+		printf("  # note: %s\n", ck[1].note);
 	vs_corr_free(c);
 }
 
@@ -898,6 +927,7 @@ VS_TEST_MAIN({ "match_in_order", t_match_in_order },
 	     { "match_free_pending", t_match_free_pending },
 	     { "corr_offset", t_corr_offset },
 	     { "corr_drift", t_corr_drift },
+	     { "corr_drift_changed", t_corr_drift_changed },
 	     { "corr_one_direction", t_corr_one_direction },
 	     { "corr_nothing_common", t_corr_nothing_common },
 	     { "corr_empty", t_corr_empty },
