@@ -526,18 +526,32 @@ static void check_clock(const struct vs_clock *ck, const struct truth *tr)
 		       err_at(ck, tr, tr->last_ref));
 }
 
-/* 1000 s apart, no drift, 2 s of traffic both ways */
-static void t_corr_offset(void)
+/*
+ * gen() @n rounds 10 ms apart into a new vs_corr and estimate the clocks
+ * into @ck; the vs_corr, for the caller to free, or NULL
+ */
+static struct vs_corr *gen_estimate(struct truth *tr, unsigned int n,
+				    bool both, struct vs_clock *ck)
 {
 	struct vs_corr *c = vs_corr_new(2);
-	struct vs_clock ck[2];
-	struct truth tr = { .drift = 0 };
 
 	CHECK(c != NULL);
 	if (!c)
-		return;
-	gen(c, &tr, 200, 10 * EVG_MS, true);
+		return NULL;
+	gen(c, tr, n, 10 * EVG_MS, both);
 	CHECK_EQ_U(vs_corr_estimate(c, ck, 100 * EVG_MS), 0);
+	return c;
+}
+
+/* 1000 s apart, no drift, 2 s of traffic both ways */
+static void t_corr_offset(void)
+{
+	struct vs_clock ck[2];
+	struct truth tr = { .drift = 0 };
+	struct vs_corr *c = gen_estimate(&tr, 200, true, ck);
+
+	if (!c)
+		return;
 	CHECK(ck[0].known);
 	CHECK_EQ_U(ck[0].offset_ns, 0);
 	check_clock(&ck[1], &tr);
@@ -559,15 +573,12 @@ static void t_corr_offset(void)
 /* and with system 1's clock 50 ppm fast, over 20 s */
 static void t_corr_drift(void)
 {
-	struct vs_corr *c = vs_corr_new(2);
 	struct vs_clock ck[2];
 	struct truth tr = { .drift = 50 };
+	struct vs_corr *c = gen_estimate(&tr, 2000, true, ck);
 
-	CHECK(c != NULL);
 	if (!c)
 		return;
-	gen(c, &tr, 2000, 10 * EVG_MS, true);
-	CHECK_EQ_U(vs_corr_estimate(c, ck, 100 * EVG_MS), 0);
 	check_clock(&ck[1], &tr);
 	CHECK(fabs(ck[1].drift_ppm - 50) < 5);
 	CHECK(!strstr(ck[1].note, "one line"));
@@ -580,15 +591,14 @@ static void t_corr_drift(void)
  */
 static void t_corr_drift_changed(void)
 {
-	struct vs_corr *c = vs_corr_new(2);
 	struct vs_clock ck[2];
-	struct truth tr = { .drift = 50, .slew = 500, .slew_at = T0 + 5 * EVG_S };
+	struct truth tr = { .drift = 50,
+			    .slew = 500,
+			    .slew_at = T0 + 5 * EVG_S };
+	struct vs_corr *c = gen_estimate(&tr, 2000, true, ck);
 
-	CHECK(c != NULL);
 	if (!c)
 		return;
-	gen(c, &tr, 2000, 10 * EVG_MS, true);
-	CHECK_EQ_U(vs_corr_estimate(c, ck, 100 * EVG_MS), 0);
 	CHECK(ck[1].known);
 	CHECK(strstr(ck[1].note, "no one line fits them all") != NULL);
 	if (vs_check_failed)
@@ -599,15 +609,12 @@ static void t_corr_drift_changed(void)
 /* packets one way only: a bound, not an estimate with an uncertainty */
 static void t_corr_one_direction(void)
 {
-	struct vs_corr *c = vs_corr_new(2);
 	struct vs_clock ck[2];
 	struct truth tr = { .drift = 0 };
+	struct vs_corr *c = gen_estimate(&tr, 200, false, ck);
 
-	CHECK(c != NULL);
 	if (!c)
 		return;
-	gen(c, &tr, 200, 10 * EVG_MS, false);
-	CHECK_EQ_U(vs_corr_estimate(c, ck, 100 * EVG_MS), 0);
 	CHECK(ck[1].known);
 	CHECK(!ck[1].has_uncertainty);
 	/* host sends, guest receives after: off >= tx - rx, the truth above;
