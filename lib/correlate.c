@@ -1153,6 +1153,14 @@ static void densest(const struct vec *v, int64_t width, size_t *best,
 	}
 }
 
+/* add @s to the end of @ck's note, cut to fit */
+static void note_add(struct vs_clock *ck, const char *s)
+{
+	size_t n = strlen(ck->note);
+
+	snprintf(ck->note + n, sizeof(ck->note) - n, "%s", s);
+}
+
 static size_t count_off(const struct vs_corr *c, unsigned int s)
 {
 	size_t n = 0;
@@ -1244,9 +1252,8 @@ static int estimate_pair(struct vs_corr *c, unsigned int x, unsigned int y,
 		 * NTP slew) does that, and so do pairs matched wrongly.
 		 */
 		if (bent || p.bent)
-			strncat(ck->note, "; no one line fits them all: "
-					  "the drift may have changed",
-				sizeof(ck->note) - strlen(ck->note) - 1);
+			note_add(ck, "; no one line fits them all: the drift "
+				     "may have changed");
 	}
 out:
 	pair_reset(&p);
@@ -1296,9 +1303,7 @@ int vs_corr_estimate(struct vs_corr *c, struct vs_clock *clocks,
 			snprintf(clocks[y].note, sizeof(clocks[y].note),
 				 "no packet of one capture matched the other");
 		else if (c->sys[y].truncated || c->sys[0].truncated)
-			strncat(clocks[y].note, " (first 2M packets)",
-				sizeof(clocks[y].note) -
-					strlen(clocks[y].note) - 1);
+			note_add(&clocks[y], " (first 2M packets)");
 	}
 	return 0;
 }

@@ -714,10 +714,11 @@ static void t_corr_one_runs_longer(void)
 				corr_pkt(c, 1, local1(&tr, u), VS_EV_PKT_TX,
 					 3, 5000, 2, 1024, 64);
 			}
-			if (i < cut && l0 + l1 < tr.min_rtt)
-				tr.min_rtt = l0 + l1;
-			if (i < cut)
+			if (i < cut) { /* in both captures */
+				if (l0 + l1 < tr.min_rtt)
+					tr.min_rtt = l0 + l1;
 				tr.last_ref = u + l1;
+			}
 			t = u + l1 + 800 * EVG_US + xs(&x) % (2 * EVG_MS);
 		}
 		CHECK_EQ_U(vs_corr_estimate(c, ck, 100 * EVG_MS), 0);
